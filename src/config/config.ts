@@ -1,0 +1,139 @@
+import { resolve } from "node:path";
+import { z } from "zod";
+import { ConfigError } from "../errors/app-error.ts";
+import { PRESET_NAMES, PROVIDER_PRESETS, type PresetName } from "../providers/presets.ts";
+
+/**
+ * The one place that reads the environment. Everything else receives a typed `AppConfig`.
+ * All problems are reported together, each naming its variable.
+ */
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()));
+const url = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()))
+  .refine((v) => v === undefined || /^https?:\/\/[^\s]+$/i.test(v), "must be an http(s) URL");
+
+const EnvSchema = z.object({
+  DOCS_DIR: z.string().min(1).default("./docs-corpus"),
+  VECTORSTORE_DIR: z.string().min(1).default("./vectorstore"),
+  PORT: int(0, 65535).default(3000),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  LLM_PROVIDER: z.enum(["none", ...PRESET_NAMES] as [string, ...string[]]).default("none"),
+  LLM_MODEL: optionalString,
+  LLM_API_KEY: optionalString,
+  LLM_BASE_URL: url,
+  EMBEDDINGS_PROVIDER: z.enum(["local", ...PRESET_NAMES] as [string, ...string[]]).default("local"),
+  EMBEDDINGS_MODEL: optionalString,
+  EMBEDDINGS_API_KEY: optionalString,
+  EMBEDDINGS_BASE_URL: url,
+  EMBEDDINGS_DIMENSIONS: int(8, 8192).optional(),
+  EMBEDDINGS_BATCH_SIZE: int(1, 2048).default(64),
+  EMBEDDINGS_TIMEOUT_MS: int(100, 600_000).default(30_000),
+  EMBEDDINGS_MAX_RETRIES: int(0, 10).default(2),
+  CHUNK_SIZE: int(100, 8000).default(400),
+  CHUNK_OVERLAP: int(0, 4000).default(80),
+  HNSW_M: int(4, 128).default(16),
+  HNSW_EF_CONSTRUCTION: int(10, 2000).default(200),
+  HNSW_EF_SEARCH: int(10, 5000).default(128),
+  SEARCH_TOP_K: int(1, 100).default(5),
+  ADMIN_TOKEN: optionalString,
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  WATCH_DOCS: bool.default(false),
+});
+
+export interface ProviderConfig {
+  provider: PresetName;
+  model: string;
+  apiKey: string | undefined;
+  baseURL: string;
+}
+
+export interface AppConfig {
+  docsDir: string;
+  storeDir: string;
+  port: number;
+  host: string;
+  llm: ProviderConfig | null;
+  embeddings: (ProviderConfig & { batchSize: number; timeoutMs: number; maxRetries: number; dimensions?: number }) | { provider: "local"; dimensions: number };
+  chunker: { chunkSize: number; chunkOverlap: number };
+  hnsw: { M: number; efConstruction: number; efSearch: number };
+  topK: number;
+  adminToken: string | undefined;
+  logLevel: "debug" | "info" | "warn" | "error" | "silent";
+  watchDocs: boolean;
+}
+
+export const LOCAL_EMBEDDING_DIMENSIONS = 1024;
+
+function resolveProvider(
+  kind: "LLM" | "EMBEDDINGS",
+  name: PresetName,
+  env: Record<string, string | undefined>,
+  model: string | undefined,
+  apiKey: string | undefined,
+  baseURL: string | undefined,
+  issues: string[],
+): ProviderConfig {
+  const preset = PROVIDER_PRESETS[name];
+  const key = apiKey ?? ("keyEnv" in preset ? env[preset.keyEnv]?.trim() || undefined : undefined);
+  if (preset.requiresKey && !key) {
+    const alt = "keyEnv" in preset ? ` (or ${preset.keyEnv})` : "";
+    issues.push(`${kind}_API_KEY: required for ${kind}_PROVIDER=${name}; set ${kind}_API_KEY${alt}, or use ${kind === "LLM" ? "LLM_PROVIDER=none for offline answers" : "EMBEDDINGS_PROVIDER=local"}`);
+  }
+  return {
+    provider: name,
+    model: model ?? (kind === "LLM" ? preset.chatModel : preset.embeddingModel),
+    apiKey: key,
+    baseURL: (baseURL ?? preset.baseURL).replace(/\/+$/, ""),
+  };
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: { docsDir?: string; storeDir?: string } = {}): AppConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".") || "(environment)"}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const issues: string[] = [];
+  if (e.CHUNK_OVERLAP >= e.CHUNK_SIZE) issues.push("CHUNK_OVERLAP: must be smaller than CHUNK_SIZE");
+
+  const llm =
+    e.LLM_PROVIDER === "none"
+      ? null
+      : resolveProvider("LLM", e.LLM_PROVIDER as PresetName, env, e.LLM_MODEL, e.LLM_API_KEY, e.LLM_BASE_URL, issues);
+
+  const embeddings: AppConfig["embeddings"] =
+    e.EMBEDDINGS_PROVIDER === "local"
+      ? { provider: "local", dimensions: e.EMBEDDINGS_DIMENSIONS ?? LOCAL_EMBEDDING_DIMENSIONS }
+      : {
+          ...resolveProvider("EMBEDDINGS", e.EMBEDDINGS_PROVIDER as PresetName, env, e.EMBEDDINGS_MODEL, e.EMBEDDINGS_API_KEY, e.EMBEDDINGS_BASE_URL, issues),
+          batchSize: e.EMBEDDINGS_BATCH_SIZE,
+          timeoutMs: e.EMBEDDINGS_TIMEOUT_MS,
+          maxRetries: e.EMBEDDINGS_MAX_RETRIES,
+          ...(e.EMBEDDINGS_DIMENSIONS === undefined ? {} : { dimensions: e.EMBEDDINGS_DIMENSIONS }),
+        };
+
+  if (issues.length) throw new ConfigError(issues);
+  return {
+    docsDir: resolve(overrides.docsDir ?? e.DOCS_DIR),
+    storeDir: resolve(overrides.storeDir ?? e.VECTORSTORE_DIR),
+    port: e.PORT,
+    host: e.HOST,
+    llm,
+    embeddings,
+    chunker: { chunkSize: e.CHUNK_SIZE, chunkOverlap: e.CHUNK_OVERLAP },
+    hnsw: { M: e.HNSW_M, efConstruction: e.HNSW_EF_CONSTRUCTION, efSearch: e.HNSW_EF_SEARCH },
+    topK: e.SEARCH_TOP_K,
+    adminToken: e.ADMIN_TOKEN,
+    logLevel: e.LOG_LEVEL,
+    watchDocs: e.WATCH_DOCS,
+  };
+}

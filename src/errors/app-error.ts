@@ -1,0 +1,81 @@
+/**
+ * Every error the library raises on purpose carries a stable machine `code`, so the HTTP layer and the CLI can map
+ * it without matching message text. `expose` marks messages that are safe to show to an API client as they are.
+ */
+export type ErrorCode =
+  | "CONFIG_INVALID"
+  | "INDEX_NOT_FOUND"
+  | "INDEX_MISMATCH"
+  | "INDEX_CORRUPT"
+  | "INGEST_FAILED"
+  | "PARSE_FAILED"
+  | "EMBEDDINGS_FAILED"
+  | "EMBEDDINGS_BAD_OUTPUT"
+  | "PROVIDER_UNKNOWN"
+  | "BAD_REQUEST"
+  | "NOT_FOUND"
+  | "QA_FILE_INVALID"
+  | "INTERNAL";
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly expose: boolean;
+
+  constructor(code: ErrorCode, message: string, opts: { status?: number; expose?: boolean; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.status = opts.status ?? 500;
+    this.expose = opts.expose ?? this.status < 500;
+  }
+}
+
+export class ConfigError extends AppError {
+  readonly issues: string[];
+  constructor(issues: string[]) {
+    super("CONFIG_INVALID", `Invalid configuration:\n  - ${issues.join("\n  - ")}`, { status: 500, expose: false });
+    this.issues = issues;
+  }
+}
+
+/** The index on disk cannot be used with the current settings; the message says which command fixes it. */
+export class IndexMismatchError extends AppError {
+  constructor(message: string) {
+    super("INDEX_MISMATCH", message, { status: 503, expose: true });
+  }
+}
+
+export class IndexNotFoundError extends AppError {
+  constructor(dir: string) {
+    super("INDEX_NOT_FOUND", `No index in ${dir}. Build it with: npm run ingest`, { status: 503, expose: true });
+  }
+}
+
+export class IndexCorruptError extends AppError {
+  constructor(message: string, cause?: unknown) {
+    super("INDEX_CORRUPT", `${message} Rebuild it with: npm run ingest -- --full`, { status: 503, expose: true, cause });
+  }
+}
+
+export class ParseError extends AppError {
+  constructor(source: string, reason: string, cause?: unknown) {
+    super("PARSE_FAILED", `${source}: ${reason}`, { status: 422, expose: true, cause });
+  }
+}
+
+export class EmbeddingsError extends AppError {
+  constructor(code: "EMBEDDINGS_FAILED" | "EMBEDDINGS_BAD_OUTPUT", message: string, cause?: unknown) {
+    super(code, message, { status: 502, expose: false, cause });
+  }
+}
+
+export function isAppError(err: unknown): err is AppError {
+  return err instanceof AppError;
+}
+
+/** A one-line description of any thrown value, for logs and CLI summaries. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

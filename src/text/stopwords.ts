@@ -1,0 +1,43 @@
+/**
+ * Function words that carry no topic in Chinese or English. Deliberately short: BM25's IDF already discounts common
+ * words, so this list only removes what would otherwise add noise to every query (particles, pronouns, question words).
+ */
+export const STOPWORDS: ReadonlySet<string> = new Set(
+  [
+    // Chinese particles, pronouns, conjunctions, question words
+    "的 了 着 过 是 在 和 与 及 或 而 并 也 都 就 还 又 把 被 让 给 对 从 向 于 以 之 其 此 该 这 那 这个 那个 这些 那些",
+    "我 你 他 她 它 我们 你们 他们 她们 它们 自己 什么 多少 哪些 哪个 哪 怎么 怎样 怎么样 如何 为什么 为何 是否 是不是",
+    "吗 呢 吧 啊 呀 么 嘛 哦 个 些 种 一个 一些 一种 有 没有 无 不 没 很 更 最 等 等等 即 则 但 但是 因为 所以 如果 虽然",
+    "可以 能 能够 会 要 需要 应该 请 请问 一下 呢 之间 以及 或者 还是 通过 由 为 中 上 下 里 内 后 前 时 时候",
+    // English
+    "a an the of to in on at by for with from as is are was were be been being it its this that these those and or",
+    "not no but if then than so such what which who whom whose when where why how do does did can could should would",
+    "will shall may might must has have had i you he she we they them their our your my me us about into over also",
+  ]
+    .join(" ")
+    .split(/\s+/),
+);
+
+/**
+ * Words that, in a question, are instructions to the assistant rather than the topic ("请根据提供的上下文信息，解释…",
+ * "briefly explain …"). Removed from queries only; documents keep them.
+ */
+export const QUERY_STOPWORDS: ReadonlySet<string> = new Set(
+  [
+    "根据 提供 给定 给出 所给 上述 以上 下列 以下 文中 文本 材料 资料 内容 信息 解释 说明 简述 简要 描述 阐述 概述 介绍 列举",
+    "谈谈 讲讲 分析 回答 告诉 知道 理解 具体 主要 哪些方面",
+    "explain describe briefly tell please according provided given context information list summarize summarise",
+  ]
+    .join(" ")
+    .split(/\s+/),
+);
+
+/** A templated opening such as 「请根据提供的上下文信息，」 or "Based on the context," says nothing about the topic. */
+const BOILERPLATE_PREFIX =
+  /^\s*(?:请|麻烦)?(?:你)?(?:根据|基于|结合|依据|参考)(?:所|已)?(?:提供|给定|给出|上述|以上|下面)?的?(?:上下文|文本|资料|材料|文档|文章|内容|信息|知识库)+(?:信息|内容)?[，,：:。\s]*/u;
+const BOILERPLATE_PREFIX_EN = /^\s*(?:please\s+)?(?:based on|according to|using|given)\s+(?:the\s+)?(?:provided\s+|given\s+)?(?:context|text|document|documents|information)[,:]?\s*/i;
+
+export function stripQueryBoilerplate(query: string): string {
+  const stripped = query.replace(BOILERPLATE_PREFIX, "").replace(BOILERPLATE_PREFIX_EN, "");
+  return stripped.trim().length > 0 ? stripped : query;
+}
