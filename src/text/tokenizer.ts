@@ -32,7 +32,8 @@ function getJieba(): Jieba {
   return jieba;
 }
 
-const SEGMENT = /([a-z0-9]+(?:[-_.+][a-z0-9]+)*)|([\u3400-\u9fff\uf900-\ufaff]+)/g;
+// Latin, digits and Greek letters (maths: θ, λ, Σ) form "word" runs; CJK runs go to jieba.
+const SEGMENT = /([a-z0-9\u03b1-\u03c9]+(?:[-_.+][a-z0-9\u03b1-\u03c9]+)*)|([\u3400-\u9fff\uf900-\ufaff]+)/g;
 const VERSION_LIKE = /^(?:v?\d+(?:\.\d+)*[a-z]?|[a-z]{1,2}\d*)$/;
 const LETTERS_THEN_DIGITS = /^([a-z]{2,})(\d[\d.]*[a-z]?)$/;
 

@@ -1,0 +1,11 @@
+import type { AppConfig } from "../src/config/config.ts";
+import type { KnowledgeBase } from "../src/knowledge-base/knowledge-base.ts";
+import type { Logger } from "./logger.ts";
+
+/** Everything the HTTP layer needs, built by the composition root (start-server.ts) or by a test. */
+export interface AppDeps {
+  config: AppConfig;
+  kb: KnowledgeBase;
+  logger: Logger;
+  llm: { provider: string; model: string } | null;
+}

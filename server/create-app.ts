@@ -1,0 +1,36 @@
+import express, { type Express } from "express";
+import { AppError } from "../src/errors/app-error.ts";
+import type { AppDeps } from "./app-deps.ts";
+import { badRequest } from "./http-error.ts";
+import { errorHandler } from "./middleware/error-handler.ts";
+import { requestId } from "./middleware/request-id.ts";
+import { healthRoute } from "./routes/health-route.ts";
+import { searchRoute } from "./routes/search-route.ts";
+
+export const JSON_BODY_LIMIT = "64kb";
+
+/** Builds the Express app. Never listens: start-server.ts and tests decide where it runs. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("query parser", "simple");
+  app.use(requestId());
+  app.use((_req, res, next) => {
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    next();
+  });
+  // Only JSON bodies are accepted; `strict` refuses bare strings/numbers, inflated bodies count against the limit.
+  app.use(express.json({ limit: JSON_BODY_LIMIT, strict: true, type: ["application/json", "application/*+json"] }));
+  app.use((req, _res, next) => {
+    if (req.method === "POST" && !req.is("application/json") && !req.is("application/*+json") && req.path !== "/documents") {
+      next(new AppError("UNSUPPORTED_MEDIA_TYPE", "Send a JSON body with Content-Type: application/json.", { status: 415 }));
+      return;
+    }
+    next();
+  });
+  app.use(healthRoute(deps));
+  app.use(searchRoute(deps));
+  app.use((req, _res, next) => next(badRequest(`No route for ${req.method} ${req.path}`, "NOT_FOUND", 404)));
+  app.use(errorHandler(deps.logger));
+  return app;
+}

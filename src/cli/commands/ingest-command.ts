@@ -1,0 +1,39 @@
+import type { AppConfig } from "../../config/config.ts";
+import type { IngestSummary } from "../../ingest/run-ingest.ts";
+import { KnowledgeBase } from "../../knowledge-base/knowledge-base.ts";
+import { parseCommandArgs } from "../args.ts";
+import { createProgressReporter } from "../progress.ts";
+
+export const INGEST_USAGE = `Usage: npm run ingest -- [--docs DIR] [--store DIR] [--full] [--json]
+
+Builds the knowledge-base index from the documents in DOCS_DIR (default ./docs-corpus):
+Markdown (.md .markdown), text (.txt), PDF (.pdf) and HTML (.html .htm), recursively.
+
+  --docs DIR    folder to ingest (overrides DOCS_DIR)
+  --store DIR   where the index is written (overrides VECTORSTORE_DIR)
+  --full        rebuild everything from scratch (currently every build is a full build)
+  --json        print the summary as JSON`;
+
+export function formatSummary(s: IngestSummary): string {
+  const lines = [
+    `Indexed ${s.files} file${s.files === 1 ? "" : "s"} → ${s.chunks} chunks (embedded ${s.embedded}, reused ${s.reused}, removed ${s.removed}) in ${s.seconds.toFixed(2)} s`,
+  ];
+  if (s.skipped.length) lines.push(`Skipped ${s.skipped.length} file(s) with unsupported extensions: ${s.skipped.join(", ")}`);
+  for (const f of s.failed) lines.push(`FAILED ${f.source}: ${f.error}`);
+  return lines.join("\n");
+}
+
+export async function ingestCommand(argv: string[], loadConfig: (o: { docsDir?: string; storeDir?: string }) => AppConfig): Promise<number> {
+  const { values } = parseCommandArgs(argv, { docs: { type: "string" }, store: { type: "string" }, full: { type: "boolean" }, json: { type: "boolean" } }, INGEST_USAGE);
+  if (values.help) {
+    console.log(INGEST_USAGE);
+    return 0;
+  }
+  const config = loadConfig({ ...(values.docs ? { docsDir: values.docs } : {}), ...(values.store ? { storeDir: values.store } : {}) });
+  const kb = KnowledgeBase.create(config);
+  const progress = createProgressReporter();
+  const summary = await kb.ingest({ onProgress: (p) => progress.update(p) }).finally(() => progress.end());
+  console.log(values.json ? JSON.stringify(summary, null, 2) : formatSummary(summary));
+  // Partial success still publishes the index; the exit code tells scripts that some files need attention.
+  return summary.failed.length > 0 ? 2 : 0;
+}

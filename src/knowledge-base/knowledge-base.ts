@@ -1,0 +1,152 @@
+import type { AppConfig } from "../config/config.ts";
+import { AppError, describeError, IndexNotFoundError } from "../errors/app-error.ts";
+import { CHUNKER_VERSION } from "../ingest/chunker.ts";
+import { type IngestProgress, type IngestSummary, runIngest } from "../ingest/run-ingest.ts";
+import { createEmbeddingModel } from "../providers/create-embedding-model.ts";
+import { type EmbeddingModel, isFittable } from "../providers/embedding-model.ts";
+import { DEFAULT_RETRIEVER_SETTINGS, HybridRetriever, type RetrievedChunk, type SearchSnapshot } from "../retrieval/hybrid-retriever.ts";
+import { makeSnippet } from "../retrieval/snippet.ts";
+import { hasIndex, type KnowledgeIndex, readIndex } from "../store/knowledge-index.ts";
+import { checkEmbedder, chunkerDrift } from "../store/manifest.ts";
+import { createTokenizer, type Tokenizer } from "../text/tokenizer.ts";
+
+export interface SearchHit {
+  id: string;
+  source: string;
+  title: string;
+  page?: number;
+  headings: string[];
+  snippet: string;
+  score: number;
+  text: string;
+}
+
+export interface KnowledgeBaseStatus {
+  status: "ok" | "degraded";
+  message?: string;
+  index: {
+    documents: number;
+    chunks: number;
+    builtAt: string | null;
+    embeddings: { provider: string; model: string; dimensions: number };
+  };
+}
+
+export const MAX_K = 50;
+
+/**
+ * The knowledge base as the CLI and the server see it: the current index snapshot, its query embedder, and the
+ * retriever. A snapshot is swapped in whole; a query keeps the snapshot it started with.
+ */
+export class KnowledgeBase {
+  private snapshot: SearchSnapshot | undefined;
+  private problem: string | undefined;
+  private readonly retriever: HybridRetriever;
+
+  private constructor(
+    readonly config: AppConfig,
+    readonly tokenizer: Tokenizer,
+    private readonly makeEmbedder: () => EmbeddingModel,
+  ) {
+    this.retriever = new HybridRetriever(tokenizer, DEFAULT_RETRIEVER_SETTINGS);
+  }
+
+  static create(config: AppConfig, deps: { tokenizer?: Tokenizer; makeEmbedder?: () => EmbeddingModel } = {}): KnowledgeBase {
+    return new KnowledgeBase(config, deps.tokenizer ?? createTokenizer(), deps.makeEmbedder ?? (() => createEmbeddingModel(config.embeddings)));
+  }
+
+  get hasIndexOnDisk(): boolean {
+    return hasIndex(this.config.storeDir);
+  }
+
+  get index(): KnowledgeIndex | undefined {
+    return this.snapshot?.index;
+  }
+
+  /** Load the published index; throws IndexNotFound / IndexMismatch / IndexCorrupt errors with what to run. */
+  load(): KnowledgeIndex {
+    const index = readIndex(this.config.storeDir, { efSearch: this.config.hnsw.efSearch });
+    this.adopt(index);
+    return index;
+  }
+
+  /** Like `load`, but a broken or mismatched index leaves the knowledge base degraded instead of throwing. */
+  tryLoad(): boolean {
+    try {
+      this.load();
+      return true;
+    } catch (err) {
+      this.problem = describeError(err);
+      return false;
+    }
+  }
+
+  private adopt(index: KnowledgeIndex): void {
+    const embedder = this.makeEmbedder();
+    checkEmbedder(index.manifest, { provider: embedder.provider, model: embedder.model, dimensions: embedder.dimensions });
+    if (isFittable(embedder)) {
+      if (index.embedderState === undefined) throw new AppError("INDEX_CORRUPT", "The index has no local embedding state. Rebuild it with: npm run ingest -- --full", { status: 503 });
+      embedder.importState(index.embedderState);
+    }
+    this.snapshot = { index, embedder };
+    this.problem = chunkerDrift(index.manifest, { ...this.config.chunker, version: CHUNKER_VERSION });
+  }
+
+  async ingest(opts: { docsDir?: string; onProgress?: (p: IngestProgress) => void; signal?: AbortSignal } = {}): Promise<IngestSummary> {
+    const { summary, index } = await runIngest({
+      docsDir: opts.docsDir ?? this.config.docsDir,
+      storeDir: this.config.storeDir,
+      embedder: this.makeEmbedder(),
+      tokenizer: this.tokenizer,
+      chunker: this.config.chunker,
+      hnsw: this.config.hnsw,
+      ...("batchSize" in this.config.embeddings ? { batchSize: this.config.embeddings.batchSize } : {}),
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    this.adopt(index);
+    return summary;
+  }
+
+  status(): KnowledgeBaseStatus {
+    const m = this.snapshot?.index.manifest;
+    return {
+      status: this.snapshot && !this.problem ? "ok" : "degraded",
+      ...(this.problem ? { message: this.problem } : this.snapshot ? {} : { message: new IndexNotFoundError(this.config.storeDir).message }),
+      index: {
+        documents: m?.counts.documents ?? 0,
+        chunks: m?.counts.chunks ?? 0,
+        builtAt: m?.builtAt ?? null,
+        embeddings: m
+          ? { provider: m.embeddings.provider, model: m.embeddings.model, dimensions: m.embeddings.dimensions }
+          : { provider: this.config.embeddings.provider, model: "", dimensions: 0 },
+      },
+    };
+  }
+
+  /** Retrieval with chunks and their fused scores, best first. */
+  async retrieve(query: string, k: number, signal?: AbortSignal): Promise<RetrievedChunk[]> {
+    const snapshot = this.snapshot;
+    if (!snapshot) throw new IndexNotFoundError(this.config.storeDir);
+    return this.retriever.search(snapshot, { query, k: Math.min(Math.max(1, k), MAX_K), ...(signal ? { signal } : {}) });
+  }
+
+  async search(query: string, k: number, signal?: AbortSignal): Promise<SearchHit[]> {
+    const chunks = await this.retrieve(query, k, signal);
+    const terms = this.tokenizer.analyzeQuery(query).words;
+    return chunks.map((c) => toHit(c, terms));
+  }
+}
+
+export function toHit(c: RetrievedChunk, terms: readonly string[]): SearchHit {
+  return {
+    id: c.id,
+    source: c.source,
+    title: c.title,
+    ...(c.page === undefined ? {} : { page: c.page }),
+    headings: c.headings,
+    snippet: makeSnippet(c.text, terms),
+    score: Math.round(c.score * 1e4) / 1e4,
+    text: c.text,
+  };
+}

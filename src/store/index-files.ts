@@ -1,0 +1,93 @@
+import { randomBytes } from "node:crypto";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { sha256 } from "../text/hash.ts";
+
+/**
+ * On-disk layout of `VECTORSTORE_DIR`:
+ *   CURRENT             one line: the name of the published index folder
+ *   index-<buildId>/    manifest.json, chunks.json, lexical.json, hnsw.bin, embedder.json
+ *   .tmp-<buildId>/     a build in progress (or the leftover of a killed one: ignored, then removed)
+ * A build writes its own temp folder, renames it into place and then swaps CURRENT with an atomic rename, so a reader
+ * sees either the old index or the new one, never a mix, and a crash at any point leaves the old one published.
+ */
+export const CURRENT_FILE = "CURRENT";
+export const INDEX_PREFIX = "index-";
+export const TMP_PREFIX = ".tmp-";
+
+export function newBuildId(): string {
+  const stamp = new Date().toISOString().replace(/[-:.TZ]/g, "").slice(0, 14);
+  return `${stamp}-${randomBytes(3).toString("hex")}`;
+}
+
+export function readCurrentName(storeDir: string): string | undefined {
+  const file = join(storeDir, CURRENT_FILE);
+  if (!existsSync(file)) return undefined;
+  const name = readFileSync(file, "utf8").trim();
+  // Only a name this program writes is followed: never a path that leaves the store.
+  return /^index-[0-9a-z-]+$/.test(name) ? name : undefined;
+}
+
+function fsyncDir(dir: string): void {
+  try {
+    const fd = openSync(dir, "r");
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // Some filesystems refuse fsync on directories; the rename is still atomic there.
+  }
+}
+
+/** Write a file and flush it to disk; returns its sha256. */
+export function writeDurable(file: string, data: string | Uint8Array): string {
+  writeFileSync(file, data);
+  const fd = openSync(file, "r+");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  return sha256(data);
+}
+
+export function fileChecksum(file: string): string {
+  return sha256(readFileSync(file));
+}
+
+export function createTempIndexDir(storeDir: string, buildId: string): string {
+  mkdirSync(storeDir, { recursive: true });
+  const dir = join(storeDir, `${TMP_PREFIX}${buildId}`);
+  mkdirSync(dir);
+  return dir;
+}
+
+/** Move a finished temp folder into place and point CURRENT at it. */
+export function publishIndexDir(storeDir: string, tempDir: string, buildId: string): string {
+  const name = `${INDEX_PREFIX}${buildId}`;
+  fsyncDir(tempDir);
+  renameSync(tempDir, join(storeDir, name));
+  const pointerTmp = join(storeDir, `${CURRENT_FILE}.${buildId}.tmp`);
+  writeDurable(pointerTmp, `${name}\n`);
+  renameSync(pointerTmp, join(storeDir, CURRENT_FILE));
+  fsyncDir(storeDir);
+  return name;
+}
+
+/**
+ * Remove every index folder except the published one (and `keep`), temp folders of dead builds and stray pointer
+ * temp files. Readers that loaded an older index hold it in memory, so deleting its files does not disturb them.
+ */
+export function removeStaleIndexDirs(storeDir: string, keep: readonly string[] = []): void {
+  if (!existsSync(storeDir)) return;
+  const current = readCurrentName(storeDir);
+  for (const entry of readdirSync(storeDir)) {
+    const stale =
+      (entry.startsWith(INDEX_PREFIX) && entry !== current && !keep.includes(entry)) ||
+      (entry.startsWith(TMP_PREFIX) && !keep.includes(entry)) ||
+      (entry.startsWith(`${CURRENT_FILE}.`) && entry.endsWith(".tmp"));
+    if (stale) rmSync(join(storeDir, entry), { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,151 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { IndexCorruptError, IndexNotFoundError } from "../errors/app-error.ts";
+import { Bm25Index } from "./bm25-index.ts";
+import type { ChunkRecord } from "./chunk-record.ts";
+import { HnswIndex, type HnswSettings } from "./hnsw-index.ts";
+import {
+  createTempIndexDir,
+  fileChecksum,
+  newBuildId,
+  publishIndexDir,
+  readCurrentName,
+  removeStaleIndexDirs,
+  writeDurable,
+} from "./index-files.ts";
+import { checkSchema, type Manifest, ManifestSchema } from "./manifest.ts";
+
+const FILES = { manifest: "manifest.json", chunks: "chunks.json", lexical: "lexical.json", hnsw: "hnsw.bin", embedder: "embedder.json" } as const;
+
+export interface LexicalTokens {
+  words: string[];
+  bigrams: string[];
+}
+
+/** Everything a build produces, before it is written. */
+export interface IndexBuild {
+  manifest: Omit<Manifest, "checksums" | "buildId" | "builtAt">;
+  chunks: ChunkRecord[];
+  tokens: LexicalTokens[];
+  vectors: Float32Array[];
+  embedderState?: unknown;
+}
+
+/**
+ * A loaded, immutable index snapshot: docstore, HNSW graph and the two lexical indexes (jieba words, CJK bigrams).
+ * Readers hold a reference to one snapshot for the whole query, so a swap to a newer one never mixes results.
+ */
+export class KnowledgeIndex {
+  readonly words: Bm25Index;
+  readonly bigrams: Bm25Index;
+
+  constructor(
+    readonly dir: string | undefined,
+    readonly manifest: Manifest,
+    readonly chunks: readonly ChunkRecord[],
+    readonly tokens: readonly LexicalTokens[],
+    readonly hnsw: HnswIndex,
+    readonly embedderState: unknown,
+  ) {
+    this.words = new Bm25Index(tokens.map((t) => t.words));
+    this.bigrams = new Bm25Index(tokens.map((t) => t.bigrams));
+  }
+
+  get documentCount(): number {
+    return this.manifest.counts.documents;
+  }
+}
+
+function readJson(dir: string, name: string): unknown {
+  return JSON.parse(readFileSync(join(dir, name), "utf8"));
+}
+
+/** Write a build to a temp folder, publish it atomically, and clean up older versions. Returns the loaded snapshot. */
+export function writeIndex(storeDir: string, build: IndexBuild, hnswSettings: HnswSettings): KnowledgeIndex {
+  if (build.vectors.length !== build.chunks.length || build.tokens.length !== build.chunks.length) {
+    throw new Error(`index build is inconsistent: ${build.chunks.length} chunks, ${build.vectors.length} vectors, ${build.tokens.length} token lists`);
+  }
+  const buildId = newBuildId();
+  const dims = build.manifest.embeddings.dimensions;
+  const hnsw = HnswIndex.create(dims, build.chunks.length, hnswSettings);
+  build.vectors.forEach((v, i) => hnsw.add(v, i));
+
+  const tmp = createTempIndexDir(storeDir, buildId);
+  try {
+    const checksums: Record<string, string> = {};
+    checksums[FILES.chunks] = writeDurable(join(tmp, FILES.chunks), JSON.stringify(build.chunks));
+    const lexical = { words: build.tokens.map((t) => t.words.join(" ")), bigrams: build.tokens.map((t) => t.bigrams.join(" ")) };
+    checksums[FILES.lexical] = writeDurable(join(tmp, FILES.lexical), JSON.stringify(lexical));
+    if (build.embedderState !== undefined) {
+      checksums[FILES.embedder] = writeDurable(join(tmp, FILES.embedder), JSON.stringify(build.embedderState));
+    }
+    hnsw.write(join(tmp, FILES.hnsw));
+    checksums[FILES.hnsw] = fileChecksum(join(tmp, FILES.hnsw));
+    const manifest: Manifest = { ...build.manifest, buildId, builtAt: new Date().toISOString(), checksums };
+    writeDurable(join(tmp, FILES.manifest), JSON.stringify(manifest, null, 2));
+    const name = publishIndexDir(storeDir, tmp, buildId);
+    removeStaleIndexDirs(storeDir, [name]);
+    return new KnowledgeIndex(join(storeDir, name), manifest, build.chunks, build.tokens, hnsw, build.embedderState);
+  } catch (err) {
+    removeStaleIndexDirs(storeDir);
+    throw err;
+  }
+}
+
+export function hasIndex(storeDir: string): boolean {
+  return readCurrentName(storeDir) !== undefined;
+}
+
+/**
+ * Load the published index. Every file is checked against the checksums in the manifest and the counts must agree;
+ * anything else is reported as corrupt with the command that rebuilds it.
+ */
+export function readIndex(storeDir: string, hnswSettings: Pick<HnswSettings, "efSearch">): KnowledgeIndex {
+  const name = readCurrentName(storeDir);
+  if (!name) throw new IndexNotFoundError(storeDir);
+  const dir = join(storeDir, name);
+  if (!existsSync(join(dir, FILES.manifest))) throw new IndexCorruptError(`The published index ${name} has no manifest.`);
+
+  let manifest: Manifest;
+  try {
+    const raw = readJson(dir, FILES.manifest) as Partial<Manifest>;
+    if (raw && typeof raw === "object" && raw.schemaVersion !== undefined && raw.tokenizer) checkSchema(raw as Manifest);
+    manifest = ManifestSchema.parse(raw);
+  } catch (err) {
+    if (err instanceof Error && err.name === "IndexMismatchError") throw err;
+    throw new IndexCorruptError(`The index manifest in ${dir} is unreadable.`, err);
+  }
+  checkSchema(manifest);
+
+  for (const [file, sum] of Object.entries(manifest.checksums)) {
+    if (!Object.values(FILES).includes(file as never)) throw new IndexCorruptError(`The manifest lists an unexpected file ${file}.`);
+    const path = join(dir, file);
+    if (!existsSync(path)) throw new IndexCorruptError(`Index file ${file} is missing.`);
+    if (fileChecksum(path) !== sum) throw new IndexCorruptError(`Index file ${file} does not match its checksum (truncated or modified).`);
+  }
+  for (const required of [FILES.chunks, FILES.lexical, FILES.hnsw]) {
+    if (!manifest.checksums[required]) throw new IndexCorruptError(`The manifest has no checksum for ${required}.`);
+  }
+
+  try {
+    const chunks = readJson(dir, FILES.chunks) as ChunkRecord[];
+    const lexical = readJson(dir, FILES.lexical) as { words: string[]; bigrams: string[] };
+    const split = (s: string | undefined): string[] => (s ? s.split(" ") : []);
+    const tokens = chunks.map((_, i) => ({ words: split(lexical.words[i]), bigrams: split(lexical.bigrams[i]) }));
+    const embedderState = manifest.checksums[FILES.embedder] ? readJson(dir, FILES.embedder) : undefined;
+    const hnsw = HnswIndex.read(join(dir, FILES.hnsw), manifest.embeddings.dimensions, {
+      M: manifest.hnsw.M,
+      efConstruction: manifest.hnsw.efConstruction,
+      efSearch: hnswSettings.efSearch,
+    });
+    if (chunks.length !== manifest.counts.chunks || hnsw.count !== chunks.length || lexical.words.length !== chunks.length) {
+      throw new IndexCorruptError(
+        `Index counts disagree (manifest ${manifest.counts.chunks}, docstore ${chunks.length}, vectors ${hnsw.count}, lexical ${lexical.words.length}).`,
+      );
+    }
+    return new KnowledgeIndex(dir, manifest, chunks, tokens, hnsw, embedderState);
+  } catch (err) {
+    if (err instanceof IndexCorruptError) throw err;
+    throw new IndexCorruptError(`The index in ${dir} could not be read.`, err);
+  }
+}
