@@ -1,7 +1,9 @@
 import type { EmbeddingModel } from "../providers/embedding-model.ts";
 import type { ChunkRecord } from "../store/chunk-record.ts";
 import type { KnowledgeIndex } from "../store/knowledge-index.ts";
-import type { Tokenizer } from "../text/tokenizer.ts";
+import { crossLanguageExpansions } from "../text/glossary.ts";
+import { stripQueryBoilerplate } from "../text/stopwords.ts";
+import type { Analysis, Tokenizer } from "../text/tokenizer.ts";
 import { jaccard, reciprocalRankFusion } from "./fusion.ts";
 
 export interface RetrievedChunk extends ChunkRecord {
@@ -28,13 +30,43 @@ export interface RetrieverSettings {
   weights: { dense: number; words: number; bigrams: number };
   /** Chunks whose bigram sets overlap at least this much with a better one are dropped as near-duplicates. */
   duplicateThreshold: number;
+  /** BM25 weight of terms added by cross-language expansion (the query's own terms weigh 1). */
+  expansionWeight: number;
+  /** BM25 weight of Latin-script names in the query (LLaMA, ChatGLM): in mixed Chinese text these are the entities. */
+  latinNameWeight: number;
 }
 
 export const DEFAULT_RETRIEVER_SETTINGS: RetrieverSettings = {
   candidates: 50,
   weights: { dense: 1, words: 1, bigrams: 1 },
   duplicateThreshold: 0.9,
+  expansionWeight: 0.5,
+  latinNameWeight: 2,
 };
+
+export interface QueryPlan {
+  words: string[];
+  bigrams: string[];
+  weights: Map<string, number>;
+}
+
+/** Query terms plus cross-language expansions, with per-term BM25 weights. */
+export function planQuery(tokenizer: Tokenizer, query: string, settings: Pick<RetrieverSettings, "expansionWeight" | "latinNameWeight">): QueryPlan {
+  const own: Analysis = tokenizer.analyzeQuery(query);
+  const weights = new Map<string, number>();
+  if (settings.latinNameWeight !== 1) {
+    for (const w of own.words) if (/[a-z]{3,}/.test(w)) weights.set(w, settings.latinNameWeight);
+  }
+  const expansions = crossLanguageExpansions(stripQueryBoilerplate(query));
+  if (expansions.length === 0 || settings.expansionWeight <= 0) return { ...own, weights };
+  const extra = tokenizer.analyze(expansions.join("\n"));
+  const known = new Set([...own.words, ...own.bigrams]);
+  const words = [...own.words];
+  const bigrams = [...own.bigrams];
+  for (const t of new Set(extra.words)) if (!known.has(t)) (words.push(t), weights.set(t, settings.expansionWeight));
+  for (const t of new Set(extra.bigrams)) if (!known.has(t)) (bigrams.push(t), weights.set(t, settings.expansionWeight));
+  return { words, bigrams, weights };
+}
 
 export interface SearchRequest {
   query: string;
@@ -57,13 +89,13 @@ export class HybridRetriever {
     const k = Math.max(1, Math.min(req.k, index.chunks.length));
     if (index.chunks.length === 0) return [];
     const pool = Math.max(this.settings.candidates, k * 4);
-    const analysis = this.tokenizer.analyzeQuery(req.query);
+    const plan = planQuery(this.tokenizer, req.query, this.settings);
 
     const queryVector = await embedder.embedQuery(req.query, req.signal);
     req.signal?.throwIfAborted();
     const dense = index.hnsw.search(queryVector, pool);
-    const words = index.words.search(analysis.words, pool);
-    const bigrams = index.bigrams.search(analysis.bigrams, pool);
+    const words = index.words.search(plan.words, pool, plan.weights);
+    const bigrams = index.bigrams.search(plan.bigrams, pool, plan.weights);
 
     const { weights } = this.settings;
     const fused = reciprocalRankFusion([

@@ -46,8 +46,11 @@ export class Bm25Index {
     return Math.log(1 + (this.size - df + 0.5) / (df + 0.5));
   }
 
-  /** Top `limit` documents for the query terms (repeated query terms count once each time they appear). */
-  search(terms: readonly string[], limit: number, scores?: Float64Array): ScoredDoc[] {
+  /**
+   * Top `limit` documents for the query terms. A term repeated in the query counts once per occurrence; `weights`
+   * scales a term's contribution (default 1).
+   */
+  search(terms: readonly string[], limit: number, weights?: ReadonlyMap<string, number>, scores?: Float64Array): ScoredDoc[] {
     if (this.size === 0 || terms.length === 0) return [];
     const acc = scores && scores.length >= this.size ? scores.fill(0, 0, this.size) : new Float64Array(this.size);
     const { k1, b } = this.params;
@@ -57,7 +60,7 @@ export class Bm25Index {
     for (const [term, q] of qtf) {
       const p = this.postings.get(term);
       if (!p) continue;
-      const idf = this.idf(term);
+      const idf = this.idf(term) * (weights?.get(term) ?? 1);
       for (let i = 0; i < p.docs.length; i++) {
         const d = p.docs[i] ?? 0;
         const tf = p.tfs[i] ?? 0;

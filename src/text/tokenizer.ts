@@ -34,7 +34,7 @@ function getJieba(): Jieba {
 
 // Latin, digits and Greek letters (maths: θ, λ, Σ) form "word" runs; CJK runs go to jieba.
 const SEGMENT = /([a-z0-9\u03b1-\u03c9]+(?:[-_.+][a-z0-9\u03b1-\u03c9]+)*)|([\u3400-\u9fff\uf900-\ufaff]+)/g;
-const VERSION_LIKE = /^(?:v?\d+(?:\.\d+)*[a-z]?|[a-z]{1,2}\d*)$/;
+const VERSION_LIKE = /^(?:v?\d+(?:\.\d+)*[a-z]?|[a-z]\d+)$/;
 const LETTERS_THEN_DIGITS = /^([a-z]{2,})(\d[\d.]*[a-z]?)$/;
 
 function latinTokens(run: string, out: string[]): void {
@@ -75,7 +75,7 @@ function analyze(text: string, extra?: ReadonlySet<string>): Analysis {
       const raw: string[] = [];
       latinTokens(run, raw);
       // "llama 2" / "gpt 4": join a plain word with the version number right after it.
-      if (prevWord && /^\s+$/.test(lower.slice(prevWord.end, index)) && VERSION_LIKE.test(run)) {
+      if (prevWord && /^[ \t]+$/.test(lower.slice(prevWord.end, index)) && VERSION_LIKE.test(run)) {
         raw.push(prevWord.text + run);
       }
       for (const t of raw) {

@@ -1,0 +1,73 @@
+/**
+ * Cross-language query expansion for the technical vocabulary that Chinese and English documents about ML/LLMs share.
+ * Lexical retrieval cannot match 「上下文长度」 with "context length"; a question in one language over notes written in
+ * the other (common in Chinese technical writing) would miss the passage. Each pair lists a Chinese term and its
+ * English equivalents; a match in the query adds the other side at reduced weight. Deliberately small and generic:
+ * no document-specific facts, only vocabulary.
+ */
+const PAIRS: readonly [string, string][] = [
+  ["上下文长度|上下文窗口|上下文窗口长度|上下文", "context length|context window|context"],
+  ["参数量|参数规模|参数", "parameters|parameter count|params"],
+  ["训练数据|训练语料|语料", "training data|corpus|dataset|trained on"],
+  ["数据集", "dataset|data"],
+  ["发布|发布时间|发布日期|推出", "release|released|release date|launched"],
+  ["开源", "open source|open-source|open weights"],
+  ["闭源", "proprietary|closed source"],
+  ["许可证|许可|协议", "license|licence"],
+  ["商用|商业用途", "commercial use|commercial"],
+  ["微调|精调", "fine-tuning|fine-tuned|finetuning"],
+  ["指令微调", "instruction tuning|instruction-tuned"],
+  ["预训练", "pre-training|pretraining|pre-trained|pretrained"],
+  ["人类反馈强化学习|强化学习", "reinforcement learning|rlhf"],
+  ["对齐", "alignment|aligned"],
+  ["推理", "inference|reasoning"],
+  ["评估|评测", "evaluation|benchmark"],
+  ["基准", "benchmark"],
+  ["多模态", "multimodal|multi-modal"],
+  ["架构|结构", "architecture"],
+  ["注意力|注意力机制", "attention"],
+  ["量化", "quantization|quantized"],
+  ["显存", "gpu memory|vram"],
+  ["涌现能力|涌现", "emergent abilities|emergent"],
+  ["幻觉", "hallucination|hallucinations"],
+  ["智能体|代理", "agent|agents"],
+  ["提示词|提示", "prompt|prompting"],
+  ["思维链", "chain of thought|chain-of-thought"],
+  ["检索增强生成|检索增强", "retrieval augmented generation|rag"],
+  ["大语言模型|大模型|语言模型", "large language model|llm|language model"],
+  ["词元", "token|tokens"],
+  ["费用|成本|价格", "cost|price|pricing"],
+  ["性能|表现", "performance"],
+  ["部署", "deploy|deployment"],
+  ["作者|开发者|研发", "developed by|author|developer"],
+  ["公司|机构", "company|organization"],
+  ["版本", "version|versions"],
+  ["代码", "code"],
+  ["数学", "math|mathematics"],
+  ["安全", "safety|security"],
+];
+
+interface Entry {
+  from: string[];
+  to: string[];
+}
+
+const ENTRIES: Entry[] = PAIRS.flatMap(([zh, en]) => {
+  const zhTerms = zh.split("|");
+  const enTerms = en.split("|");
+  return [
+    { from: zhTerms, to: enTerms },
+    { from: enTerms, to: zhTerms },
+  ];
+});
+
+/** Terms in the other language for vocabulary found in the query; empty when nothing matches. */
+export function crossLanguageExpansions(query: string): string[] {
+  const lower = query.toLowerCase();
+  const out = new Set<string>();
+  for (const e of ENTRIES) {
+    const hit = e.from.some((term) => (/^[a-z]/.test(term) ? new RegExp(`\\b${term.replace(/[-]/g, "[- ]?")}\\b`).test(lower) : lower.includes(term)));
+    if (hit) for (const t of e.to) out.add(t);
+  }
+  return [...out];
+}
