@@ -62,6 +62,10 @@ function pieces(section: Section & { start: number }, max: number): Piece[] {
   return out;
 }
 
+function endsParagraph(text: string | undefined): boolean {
+  return text !== undefined && /\n\s*\n\s*$/.test(text);
+}
+
 export function chunkSections(sections: Section[], settings: ChunkerSettings): TextChunk[] {
   const { chunkSize, chunkOverlap } = settings;
   const chunks: TextChunk[] = [];
@@ -73,9 +77,13 @@ export function chunkSections(sections: Section[], settings: ChunkerSettings): T
       let j = i;
       let len = 0;
       while (j < ps.length && (j === i || len + (ps[j]?.text.length ?? 0) <= chunkSize)) {
+        // Prefer to end a chunk where a paragraph ends once it is half full: a chunk that starts with its
+        // paragraph's first sentence ("ChatGLM 是…") keeps the subject its later sentences refer to.
+        if (j > i && len >= chunkSize / 2 && endsParagraph(ps[j - 1]?.text)) break;
         len += ps[j]?.text.length ?? 0;
         j++;
       }
+      const paragraphBreak = endsParagraph(ps[j - 1]?.text);
       const first = ps[i];
       const last = ps[j - 1];
       if (!first || !last) break;
@@ -95,9 +103,10 @@ export function chunkSections(sections: Section[], settings: ChunkerSettings): T
       }
       if (j >= ps.length) break;
       // Step back over whole sentences worth at most `chunkOverlap` characters, but always move forward.
+      // No overlap across a paragraph break: the next paragraph starts a new thought.
       let back = j;
       let overlap = 0;
-      while (back - 1 > i && overlap + (ps[back - 1]?.text.length ?? 0) <= chunkOverlap) {
+      while (!paragraphBreak && back - 1 > i && overlap + (ps[back - 1]?.text.length ?? 0) <= chunkOverlap) {
         overlap += ps[back - 1]?.text.length ?? 0;
         back--;
       }

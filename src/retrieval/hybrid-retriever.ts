@@ -40,7 +40,7 @@ export const DEFAULT_RETRIEVER_SETTINGS: RetrieverSettings = {
   candidates: 50,
   weights: { dense: 1, words: 1, bigrams: 1 },
   duplicateThreshold: 0.9,
-  expansionWeight: 0.5,
+  expansionWeight: 1,
   latinNameWeight: 2,
 };
 

@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../../src/config/config.ts";
+import { createEmbeddingModel } from "../../../src/providers/create-embedding-model.ts";
+import { LocalHashEmbeddings } from "../../../src/providers/local-embeddings.ts";
+import { OpenAICompatibleEmbeddings } from "../../../src/providers/openai-compatible-embeddings.ts";
+import { PRESET_NAMES, PROVIDER_PRESETS } from "../../../src/providers/presets.ts";
+
+// Construction only: nothing here may open a connection.
+describe("createEmbeddingModel", () => {
+  it("builds the local hash embedder for provider local", () => {
+    const model = createEmbeddingModel({ provider: "local", dimensions: 256 });
+    expect(model).toBeInstanceOf(LocalHashEmbeddings);
+    expect(model.dimensions).toBe(256);
+  });
+
+  it.each(PRESET_NAMES)("builds an OpenAI-compatible embedder for preset %s from resolved config", (name) => {
+    const config = loadConfig({ EMBEDDINGS_PROVIDER: name, EMBEDDINGS_API_KEY: "sk-unit" });
+    const model = createEmbeddingModel(config.embeddings);
+    expect(model).toBeInstanceOf(OpenAICompatibleEmbeddings);
+    expect(model.provider).toBe(name);
+    expect(model.model).toBe(PROVIDER_PRESETS[name].embeddingModel);
+  });
+
+  it("uses configured dimensions in the id", () => {
+    const config = loadConfig({ EMBEDDINGS_PROVIDER: "openai", EMBEDDINGS_API_KEY: "sk-unit", EMBEDDINGS_DIMENSIONS: "512" });
+    const model = createEmbeddingModel(config.embeddings);
+    expect(model.dimensions).toBe(512);
+    expect(model.id).toBe("openai:text-embedding-3-small:512");
+  });
+
+  it("reports dimension 0 until an unconfigured model has been probed", () => {
+    const model = createEmbeddingModel({
+      provider: "ollama",
+      model: "bge-m3",
+      apiKey: undefined,
+      baseURL: "http://127.0.0.1:1/v1",
+      batchSize: 8,
+      timeoutMs: 1000,
+      maxRetries: 0,
+    });
+    expect(model.dimensions).toBe(0);
+    expect(model.id).toBe("ollama:bge-m3:0");
+  });
+});
