@@ -28,7 +28,7 @@ function rssMb(): number {
 
 async function timedIngest(docsDir: string, name: string) {
   const config = loadConfig({ ...process.env, DOCS_DIR: docsDir, VECTORSTORE_DIR: join(work, `store-${name}`) });
-  const kb = KnowledgeBase.create(config);
+  const kb = await KnowledgeBase.open(config);
   const t0 = performance.now();
   const summary = await kb.ingest();
   const seconds = (performance.now() - t0) / 1000;

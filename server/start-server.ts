@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   if (existsSync(".env")) process.loadEnvFile(".env");
   const config = loadConfig(process.env);
   const logger = createLogger(config.logLevel);
-  const kb = KnowledgeBase.create(config);
+  const kb = await KnowledgeBase.open(config);
 
   if (!kb.hasIndexOnDisk) {
     logger.info("no index yet: building it from the documents", { docsDir: config.docsDir, storeDir: config.storeDir });

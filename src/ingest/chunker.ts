@@ -8,7 +8,8 @@ export interface ChunkerSettings {
   chunkOverlap: number;
 }
 
-export const CHUNKER_VERSION = 1;
+/** Bump whenever chunk text or boundaries change for the same input, so an older index asks to be rebuilt. */
+export const CHUNKER_VERSION = 2;
 
 export interface TextChunk {
   text: string;
@@ -38,7 +39,8 @@ function foldIntroSections(sections: Section[], chunkSize: number): (Section & {
     if (carry) {
       const sameStart = carry.headings.every((h, i) => current.headings[i] === h);
       if (sameStart && carry.page === current.page && carry.text.length + current.text.length <= chunkSize * 2) {
-        current.text = `${carry.text}\n${current.text}`;
+        // The same blank line the document text has between sections, so offsets stay true after the fold.
+        current.text = `${carry.text}\n\n${current.text}`;
         current.start = carry.start;
       } else out.push(carry);
       carry = undefined;
@@ -73,6 +75,14 @@ export function chunkSections(sections: Section[], settings: ChunkerSettings): T
     const ps = pieces(section, chunkSize);
     let i = 0;
     const sectionChunks: TextChunk[] = [];
+    // Piece index where each chunk starts, so a merged tail can be rebuilt from the pieces themselves.
+    const firstPiece: number[] = [];
+    const joinPieces = (from: number, to: number): string =>
+      ps
+        .slice(from, to)
+        .map((p) => p.text)
+        .join("")
+        .trim();
     while (i < ps.length) {
       let j = i;
       let len = 0;
@@ -87,12 +97,9 @@ export function chunkSections(sections: Section[], settings: ChunkerSettings): T
       const first = ps[i];
       const last = ps[j - 1];
       if (!first || !last) break;
-      const text = ps
-        .slice(i, j)
-        .map((p) => p.text)
-        .join("")
-        .trim();
+      const text = joinPieces(i, j);
       if (text) {
+        firstPiece.push(i);
         sectionChunks.push({
           text,
           headings: section.headings,
@@ -103,10 +110,12 @@ export function chunkSections(sections: Section[], settings: ChunkerSettings): T
       }
       if (j >= ps.length) break;
       // Step back over whole sentences worth at most `chunkOverlap` characters, but always move forward.
-      // No overlap across a paragraph break: the next paragraph starts a new thought.
+      // No overlap across a paragraph break: the next paragraph starts a new thought. The overlap leaves the next chunk
+      // room for the piece that did not fit, so that chunk never repeats the overlap and nothing else.
       let back = j;
       let overlap = 0;
-      while (!paragraphBreak && back - 1 > i && overlap + (ps[back - 1]?.text.length ?? 0) <= chunkOverlap) {
+      const budget = Math.min(chunkOverlap, chunkSize - (ps[j]?.text.length ?? 0));
+      while (!paragraphBreak && back - 1 > i && overlap + (ps[back - 1]?.text.length ?? 0) <= budget) {
         overlap += ps[back - 1]?.text.length ?? 0;
         back--;
       }
@@ -115,10 +124,10 @@ export function chunkSections(sections: Section[], settings: ChunkerSettings): T
     // A tiny tail reads better merged into the chunk before it.
     const tail = sectionChunks.at(-1);
     const prev = sectionChunks.at(-2);
-    if (tail && prev && tail.text.length < chunkSize / 4 && prev.text.length + tail.text.length <= chunkSize * 1.25) {
-      const tailStartInPrev = tail.start - prev.start;
-      const merged = tailStartInPrev >= 0 && tailStartInPrev < prev.text.length ? prev.text.slice(0, tailStartInPrev).trimEnd() + tail.text : prev.text + tail.text;
-      sectionChunks.splice(-2, 2, { ...prev, text: merged.trim(), end: tail.end });
+    // Rebuilt from the pieces: gluing trimmed texts would drop the space between two English sentences.
+    const prevFirst = firstPiece.at(-2);
+    if (tail && prev && prevFirst !== undefined && tail.text.length < chunkSize / 4 && prev.text.length + tail.text.length <= chunkSize * 1.25) {
+      sectionChunks.splice(-2, 2, { ...prev, text: joinPieces(prevFirst, ps.length), end: tail.end });
     }
     chunks.push(...sectionChunks);
   }

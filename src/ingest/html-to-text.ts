@@ -24,12 +24,12 @@ function textOf(node: AnyNode, depth = 0): string {
 
 function tableToText(table: Element, depth: number): string {
   const rows: Element[] = [];
-  const collect = (n: AnyNode): void => {
-    if (!isElement(n)) return;
+  const collect = (n: AnyNode, d: number): void => {
+    if (!isElement(n) || d > MAX_DEPTH) return;
     if (n.name === "tr") rows.push(n);
-    else if (n.name !== "table" || n === table) for (const c of n.children) collect(c);
+    else if (n.name !== "table" || n === table) for (const c of n.children) collect(c, d + 1);
   };
-  collect(table);
+  collect(table, depth);
 
   // Lay cells out on a grid, honouring rowspan/colspan, so spanned values repeat on every row they cover.
   const grid: string[][] = [];
@@ -97,7 +97,7 @@ function walk(node: AnyNode, out: string[], depth = 0): void {
     return;
   }
   if (name === "pre") {
-    out.push(`\n\n\`\`\`\n${textOfPre(node)}\n\`\`\`\n\n`);
+    out.push(`\n\n\`\`\`\n${textOfPre(node, depth)}\n\`\`\`\n\n`);
     return;
   }
   if (name === "li") out.push("\n- ");
@@ -106,9 +106,10 @@ function walk(node: AnyNode, out: string[], depth = 0): void {
   if (BLOCK.has(name)) out.push("\n\n");
 }
 
-function textOfPre(node: AnyNode): string {
+function textOfPre(node: AnyNode, depth: number): string {
+  if (depth > MAX_DEPTH) return "";
   if (node.type === "text") return (node as unknown as { data: string }).data;
-  if ("children" in node) return (node as { children: AnyNode[] }).children.map(textOfPre).join("");
+  if ("children" in node) return (node as { children: AnyNode[] }).children.map((c) => textOfPre(c, depth + 1)).join("");
   return "";
 }
 
@@ -120,12 +121,12 @@ export interface HtmlText {
 export function htmlToText(html: string): HtmlText {
   const doc = parseDocument(html, { decodeEntities: true, lowerCaseTags: true });
   let title: string | undefined;
-  const findTitle = (n: AnyNode): void => {
-    if (title !== undefined) return;
-    if (isElement(n) && n.name === "title") title = textOf(n) || undefined;
-    else if ("children" in n) for (const c of (n as { children: AnyNode[] }).children) findTitle(c);
+  const findTitle = (n: AnyNode, depth: number): void => {
+    if (title !== undefined || depth > MAX_DEPTH) return;
+    if (isElement(n) && n.name === "title") title = textOf(n, depth) || undefined;
+    else if ("children" in n) for (const c of (n as { children: AnyNode[] }).children) findTitle(c, depth + 1);
   };
-  findTitle(doc);
+  findTitle(doc, 0);
   const out: string[] = [];
   for (const c of doc.children) walk(c, out);
   const text = out

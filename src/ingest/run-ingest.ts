@@ -129,6 +129,8 @@ export async function runIngest(opts: IngestOptions): Promise<IngestResult> {
     progress({ phase: "embed", done: Math.min(i + batchSize, texts.length), total: texts.length });
   }
 
+  // An API model whose dimension is not configured reports it only after a call; an empty corpus made none.
+  if (embedder.dimensions === 0) await embedder.probe?.(opts.signal);
   progress({ phase: "write", done: 0, total: 1 });
   const index = writeIndex(
     opts.storeDir,

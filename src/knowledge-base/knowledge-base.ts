@@ -2,7 +2,7 @@ import type { AppConfig } from "../config/config.ts";
 import { AppError, describeError, IndexNotFoundError } from "../errors/app-error.ts";
 import { CHUNKER_VERSION } from "../ingest/chunker.ts";
 import { type IngestProgress, type IngestSummary, runIngest } from "../ingest/run-ingest.ts";
-import { createEmbeddingModel } from "../providers/create-embedding-model.ts";
+import { embeddingModelFactory } from "../providers/create-embedding-model.ts";
 import { type EmbeddingModel, isFittable } from "../providers/embedding-model.ts";
 import { DEFAULT_RETRIEVER_SETTINGS, HybridRetriever, type RetrievedChunk, type SearchSnapshot } from "../retrieval/hybrid-retriever.ts";
 import { makeSnippet } from "../retrieval/snippet.ts";
@@ -51,8 +51,8 @@ export class KnowledgeBase {
     this.retriever = new HybridRetriever(tokenizer, DEFAULT_RETRIEVER_SETTINGS);
   }
 
-  static create(config: AppConfig, deps: { tokenizer?: Tokenizer; makeEmbedder?: () => EmbeddingModel } = {}): KnowledgeBase {
-    return new KnowledgeBase(config, deps.tokenizer ?? createTokenizer(), deps.makeEmbedder ?? (() => createEmbeddingModel(config.embeddings)));
+  static async open(config: AppConfig, deps: { tokenizer?: Tokenizer; makeEmbedder?: () => EmbeddingModel } = {}): Promise<KnowledgeBase> {
+    return new KnowledgeBase(config, deps.tokenizer ?? createTokenizer(), deps.makeEmbedder ?? (await embeddingModelFactory(config.embeddings)));
   }
 
   get hasIndexOnDisk(): boolean {
@@ -83,7 +83,7 @@ export class KnowledgeBase {
 
   private adopt(index: KnowledgeIndex): void {
     const embedder = this.makeEmbedder();
-    checkEmbedder(index.manifest, { provider: embedder.provider, model: embedder.model, dimensions: embedder.dimensions });
+    checkEmbedder(index.manifest, { provider: embedder.provider, model: embedder.model, ...(embedder.dimensions ? { dimensions: embedder.dimensions } : {}) });
     if (isFittable(embedder)) {
       if (index.embedderState === undefined) throw new AppError("INDEX_CORRUPT", "The index has no local embedding state. Rebuild it with: npm run ingest -- --full", { status: 503 });
       embedder.importState(index.embedderState);

@@ -10,6 +10,8 @@ export interface EmbeddingModel {
   readonly dimensions: number;
   embedDocuments(texts: string[], signal?: AbortSignal): Promise<Float32Array[]>;
   embedQuery(text: string, signal?: AbortSignal): Promise<Float32Array>;
+  /** Learn `dimensions` from the provider when it is not configured (0 until then). */
+  probe?(signal?: AbortSignal): Promise<number>;
 }
 
 /** An embedder whose vectors depend on corpus statistics (the local one: IDF). Fitted on a full build, then frozen. */

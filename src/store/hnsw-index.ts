@@ -1,4 +1,5 @@
 import hnswlib from "hnswlib-node";
+import { IndexMismatchError } from "../errors/app-error.ts";
 
 const { HierarchicalNSW } = hnswlib;
 type Native = InstanceType<typeof HierarchicalNSW>;
@@ -53,6 +54,11 @@ export class HnswIndex {
   }
 
   search(vector: Float32Array | number[], k: number): Neighbor[] {
+    if (vector.length !== this.dimensions) {
+      throw new IndexMismatchError(
+        `The embedding model returned ${vector.length}-dimensional vectors but the index holds ${this.dimensions}. Rebuild it with: npm run ingest -- --full`,
+      );
+    }
     const n = Math.min(k, this.count);
     if (n <= 0) return [];
     this.native.setEf(Math.max(this.settings.efSearch, n));

@@ -4,7 +4,9 @@
  * full-width Chinese punctuation (，：；（）！？) is left alone: NFKC would turn it into ASCII, which reads badly in
  * Chinese snippets. The tokeniser applies full NFKC itself, so matching is unaffected.
  */
-const FULLWIDTH_PUNCT = /([\uFF01-\uFF0F\uFF1A-\uFF20\uFF3B-\uFF40\uFF5B-\uFF65]+)/;
+// Only the marks Chinese prose uses as punctuation. Full-width "．－＋／％" fold like letters and digits do: left alone
+// they break numbers and names ("３．２" → "3．2", which the PDF heading rule cannot read; "ＧＰＴ－４" → "GPT－4").
+const FULLWIDTH_PUNCT = /([！＂＇（），：；？［］｛｝～｟｠]+)/;
 
 export function nfkcKeepCjkPunctuation(text: string): string {
   const parts = text.split(FULLWIDTH_PUNCT);

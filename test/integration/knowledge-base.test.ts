@@ -12,7 +12,7 @@ describe("knowledge base over the fixture corpus (real hnswlib, temp dirs)", () 
   let summary: Awaited<ReturnType<KnowledgeBase["ingest"]>>;
 
   beforeAll(async () => {
-    kb = KnowledgeBase.create(testConfig(ws.docsDir, ws.storeDir));
+    kb = await KnowledgeBase.open(testConfig(ws.docsDir, ws.storeDir));
     summary = await kb.ingest();
   });
   afterAll(() => ws.cleanup());
@@ -73,7 +73,7 @@ describe("knowledge base over the fixture corpus (real hnswlib, temp dirs)", () 
   });
 
   it("reloads from disk with identical results", async () => {
-    const again = KnowledgeBase.create(testConfig(ws.docsDir, ws.storeDir));
+    const again = await KnowledgeBase.open(testConfig(ws.docsDir, ws.storeDir));
     again.load();
     const a = await kb.search("星河 预训练 词元", 5);
     const b = await again.search("星河 预训练 词元", 5);
@@ -92,7 +92,7 @@ describe("index safety", () => {
     const ws = tempWorkspace(FIXTURE_CORPUS);
     try {
       await builtKnowledgeBase(ws.docsDir, ws.storeDir);
-      const other = KnowledgeBase.create(testConfig(ws.docsDir, ws.storeDir), { makeEmbedder: () => new LocalHashEmbeddings({ dimensions: 256 }) });
+      const other = await KnowledgeBase.open(testConfig(ws.docsDir, ws.storeDir), { makeEmbedder: () => new LocalHashEmbeddings({ dimensions: 256 }) });
       expect(() => other.load()).toThrow(/dimensions 1024 → 256.*npm run ingest -- --full/s);
       expect(other.tryLoad()).toBe(false);
       expect(other.status()).toMatchObject({ status: "degraded" });
@@ -109,7 +109,7 @@ describe("index safety", () => {
       const file = join(ws.storeDir, current, "chunks.json");
       writeFileSync(file, readFileSync(file, "utf8").slice(0, 100));
       expect(() => readIndex(ws.storeDir, { efSearch: 64 })).toThrow(/checksum.*npm run ingest -- --full/s);
-      const kb = KnowledgeBase.create(testConfig(ws.docsDir, ws.storeDir));
+      const kb = await KnowledgeBase.open(testConfig(ws.docsDir, ws.storeDir));
       expect(kb.tryLoad()).toBe(false);
       expect(kb.status().message).toMatch(/INDEX|checksum/i);
     } finally {
@@ -124,7 +124,7 @@ describe("index safety", () => {
       const before = readFileSync(join(ws.storeDir, "CURRENT"), "utf8").trim();
       mkdirSync(join(ws.storeDir, ".tmp-20260101000000-dead00"));
       writeFileSync(join(ws.storeDir, ".tmp-20260101000000-dead00", "hnsw.bin"), "partial");
-      const kb = KnowledgeBase.create(testConfig(ws.docsDir, ws.storeDir));
+      const kb = await KnowledgeBase.open(testConfig(ws.docsDir, ws.storeDir));
       kb.load();
       expect(kb.index?.dir).toContain(before);
       await kb.ingest();
@@ -152,7 +152,7 @@ describe("index safety", () => {
   it("a missing docs folder is a clear error", async () => {
     const ws = tempWorkspace();
     try {
-      const kb = KnowledgeBase.create(testConfig(join(ws.root, "nope"), ws.storeDir));
+      const kb = await KnowledgeBase.open(testConfig(join(ws.root, "nope"), ws.storeDir));
       await expect(kb.ingest()).rejects.toThrow(/does not exist.*DOCS_DIR/);
     } finally {
       ws.cleanup();

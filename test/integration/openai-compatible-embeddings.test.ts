@@ -63,7 +63,7 @@ describe.each(PRESET_NAMES)("preset %s against the fake server", (name) => {
       EMBEDDINGS_MAX_RETRIES: "0",
       ...(key ? { EMBEDDINGS_API_KEY: key } : {}),
     });
-    const model = createEmbeddingModel(config.embeddings);
+    const model = await createEmbeddingModel(config.embeddings);
     const vectors = await model.embedDocuments(["你好，世界", "hello world"]);
 
     expect(vectors.map((v) => Array.from(v))).toEqual([fakeEmbedding("你好，世界", DIMS), fakeEmbedding("hello world", DIMS)]);

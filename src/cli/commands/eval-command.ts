@@ -33,7 +33,7 @@ export async function evalCommand(argv: string[], loadConfig: (o: { storeDir?: s
   const ks = (values.k ?? "1,3,5,10").split(",").map((s) => Number(s.trim()));
   if (ks.some((k) => !Number.isInteger(k) || k < 1 || k > MAX_K)) throw new AppError("BAD_REQUEST", `-k takes whole numbers from 1 to ${MAX_K}, comma-separated (got "${values.k}")`, { status: 400 });
   const items = readQaFile(values.qa);
-  const kb = KnowledgeBase.create(loadConfig(values.store ? { storeDir: values.store } : {}));
+  const kb = await KnowledgeBase.open(loadConfig(values.store ? { storeDir: values.store } : {}));
   kb.load();
   const result = await runEval(kb, items, ks);
   if (values.json) console.log(JSON.stringify(result, null, 2));

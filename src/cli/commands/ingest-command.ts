@@ -30,7 +30,7 @@ export async function ingestCommand(argv: string[], loadConfig: (o: { docsDir?: 
     return 0;
   }
   const config = loadConfig({ ...(values.docs ? { docsDir: values.docs } : {}), ...(values.store ? { storeDir: values.store } : {}) });
-  const kb = KnowledgeBase.create(config);
+  const kb = await KnowledgeBase.open(config);
   const progress = createProgressReporter();
   const summary = await kb.ingest({ onProgress: (p) => progress.update(p) }).finally(() => progress.end());
   console.log(values.json ? JSON.stringify(summary, null, 2) : formatSummary(summary));

@@ -21,7 +21,7 @@ export async function searchCommand(argv: string[], loadConfig: (o: { storeDir?:
   if (!query) throw new AppError("BAD_REQUEST", `Give a query.\n\n${SEARCH_USAGE}`, { status: 400 });
   const config = loadConfig(values.store ? { storeDir: values.store } : {});
   const k = parsePositiveInt(values.k, "-k", config.topK, MAX_K);
-  const kb = KnowledgeBase.create(config);
+  const kb = await KnowledgeBase.open(config);
   kb.load();
   const started = performance.now();
   const results = await kb.search(query, k);

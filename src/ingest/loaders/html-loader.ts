@@ -9,7 +9,9 @@ export const htmlLoader: Loader = {
   async load({ source, data }) {
     const { title, text } = htmlToText(normalizeText(decodeUtf8(data)));
     // htmlToText renders headings as `#` lines, so the Markdown walker gives HTML documents heading paths too.
-    const sections = markdownSections(text);
+    // Its output is already plain text with entities decoded, so the Markdown prose cleaner must not run again: it
+    // would strip a decoded "<div>" as a tag and unescape "&amp;lt;" twice.
+    const sections = markdownSections(text, { cleanProse: (t) => t });
     return { title: title ?? sections[0]?.headings[0] ?? titleFromSource(source), format: "html", sections };
   },
 };

@@ -35,8 +35,13 @@ export function parseMarkdown(raw: string, source: string): ParsedDocument {
     title = frontMatterTitle(fm[1] ?? "");
     text = text.slice(fm[0].length);
   }
-  const sections = markdownSections(text);
-  const h1 = /^\s{0,3}#\s+(.+?)\s*#*\s*$/m.exec(text)?.[1];
+  // The first H1 as the walker sees it: a `# comment` inside a code fence is not a title, and link syntax is cleaned.
+  let h1: string | undefined;
+  const sections = markdownSections(text, {
+    onHeading: (level, heading) => {
+      if (level === 1) h1 ??= heading;
+    },
+  });
   title ??= h1 ?? firstLineTitle(sections[0]?.text ?? "") ?? titleFromSource(source);
   return { title, format: "markdown", sections };
 }

@@ -35,7 +35,15 @@ export function cleanMarkdownProse(text: string): string {
   );
 }
 
-export function markdownSections(markdown: string): Section[] {
+export interface MarkdownSectionsOptions {
+  /** Cleans a run of prose; text that is already plain (from HTML) passes `(t) => t` so it is not cleaned twice. */
+  cleanProse?: (text: string) => string;
+  /** Called for every heading outside code fences, with its cleaned text. */
+  onHeading?: (level: number, text: string) => void;
+}
+
+export function markdownSections(markdown: string, opts: MarkdownSectionsOptions = {}): Section[] {
+  const clean = opts.cleanProse ?? cleanMarkdownProse;
   const sections: Section[] = [];
   const stack: { level: number; text: string }[] = [];
   let buffer: string[] = [];
@@ -49,7 +57,7 @@ export function markdownSections(markdown: string): Section[] {
 
   let prose: string[] = [];
   const flushProse = (): void => {
-    if (prose.length) buffer.push(cleanMarkdownProse(prose.join("\n")));
+    if (prose.length) buffer.push(clean(prose.join("\n")));
     prose = [];
   };
 
@@ -73,7 +81,8 @@ export function markdownSections(markdown: string): Section[] {
       flushProse();
       flush();
       const level = heading[1].length;
-      const text = tidyWhitespace(cleanMarkdownProse(heading[2] ?? "")).replace(/\s+/g, " ");
+      const text = tidyWhitespace(clean(heading[2] ?? "")).replace(/\s+/g, " ");
+      if (text) opts.onHeading?.(level, text);
       while (stack.length && (stack.at(-1)?.level ?? 0) >= level) stack.pop();
       if (text) stack.push({ level, text });
       continue;

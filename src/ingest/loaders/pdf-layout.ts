@@ -57,7 +57,8 @@ function asHeading(line: string): { level: number; text: string } | undefined {
   // A heading names something: a dotted number alone or followed by maths ("3.2 = x") is not one.
   if (!/^第|^附录/.test(m[1]) && !/[\u3400-\u9fff]{2}|[A-Za-z]{3}/.test(title)) return undefined;
   if (/[=<>+]/.test(title)) return undefined;
-  return { level: headingLevel(m[1]), text: line.replace(/\s+/g, " ") };
+  // Marker and title always one space apart: page text loses the space between two CJK characters (「第 1 章 概述」).
+  return { level: headingLevel(m[1]), text: `${m[1]} ${title}`.replace(/\s+/g, " ").trim() };
 }
 
 /** Join visual lines: no space between two CJK characters, one space otherwise. */
@@ -93,9 +94,13 @@ export function pagesToSections(pageTexts: string[]): Section[] {
 
   pages.forEach((lines, i) => {
     const page = i + 1;
+    let headingLine: string | undefined;
     let buffer: string[] = [];
     const flush = (): void => {
-      const text = joinLines(buffer);
+      // The heading keeps a line of its own, so it is not glued to the first sentence ("1.1 背景机器学习…").
+      const body = joinLines(buffer);
+      const text = headingLine ? `${headingLine}\n${body}`.trim() : body;
+      headingLine = undefined;
       buffer = [];
       if (text) sections.push({ text, headings: stack.map((h) => h.text), page });
     };
@@ -108,7 +113,7 @@ export function pagesToSections(pageTexts: string[]): Section[] {
         while (stack.length && (stack.at(-1)?.level ?? 0) >= heading.level) stack.pop();
         stack.push(heading);
         // The heading line stays in the text too: it is often what a question quotes.
-        buffer.push(line);
+        headingLine = heading.text;
         return;
       }
       buffer.push(line);

@@ -7,29 +7,29 @@ import { PRESET_NAMES, PROVIDER_PRESETS } from "../../../src/providers/presets.t
 
 // Construction only: nothing here may open a connection.
 describe("createEmbeddingModel", () => {
-  it("builds the local hash embedder for provider local", () => {
-    const model = createEmbeddingModel({ provider: "local", dimensions: 256 });
+  it("builds the local hash embedder for provider local", async () => {
+    const model = await createEmbeddingModel({ provider: "local", dimensions: 256 });
     expect(model).toBeInstanceOf(LocalHashEmbeddings);
     expect(model.dimensions).toBe(256);
   });
 
-  it.each(PRESET_NAMES)("builds an OpenAI-compatible embedder for preset %s from resolved config", (name) => {
+  it.each(PRESET_NAMES)("builds an OpenAI-compatible embedder for preset %s from resolved config", async (name) => {
     const config = loadConfig({ EMBEDDINGS_PROVIDER: name, EMBEDDINGS_API_KEY: "sk-unit" });
-    const model = createEmbeddingModel(config.embeddings);
+    const model = await createEmbeddingModel(config.embeddings);
     expect(model).toBeInstanceOf(OpenAICompatibleEmbeddings);
     expect(model.provider).toBe(name);
     expect(model.model).toBe(PROVIDER_PRESETS[name].embeddingModel);
   });
 
-  it("uses configured dimensions in the id", () => {
+  it("uses configured dimensions in the id", async () => {
     const config = loadConfig({ EMBEDDINGS_PROVIDER: "openai", EMBEDDINGS_API_KEY: "sk-unit", EMBEDDINGS_DIMENSIONS: "512" });
-    const model = createEmbeddingModel(config.embeddings);
+    const model = await createEmbeddingModel(config.embeddings);
     expect(model.dimensions).toBe(512);
     expect(model.id).toBe("openai:text-embedding-3-small:512");
   });
 
-  it("reports dimension 0 until an unconfigured model has been probed", () => {
-    const model = createEmbeddingModel({
+  it("reports dimension 0 until an unconfigured model has been probed", async () => {
+    const model = await createEmbeddingModel({
       provider: "ollama",
       model: "bge-m3",
       apiKey: undefined,

@@ -1,0 +1,25 @@
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import type { AppConfig } from "../../src/config/config.ts";
+import type { KnowledgeBase } from "../../src/knowledge-base/knowledge-base.ts";
+import { createApp } from "../../server/create-app.ts";
+import { createLogger } from "../../server/logger.ts";
+
+/** Serves createApp on 127.0.0.1, port 0. Log lines are collected instead of printed. */
+export async function serveApp(config: AppConfig, kb: KnowledgeBase): Promise<{ url: string; logs: string[]; close: () => Promise<void> }> {
+  const logs: string[] = [];
+  const app = createApp({ config, kb, logger: createLogger("info", (l) => logs.push(l)), llm: null });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, "127.0.0.1", () => resolve(s));
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    logs,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
