@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { z } from "zod";
 import { ConfigError } from "../errors/app-error.ts";
-import { PRESET_NAMES, PROVIDER_PRESETS, type PresetName } from "../providers/presets.ts";
+import { PRESET_NAMES, PROVIDER_PRESETS, type PresetName, type ProviderPreset } from "../providers/presets.ts";
 
 /**
  * The one place that reads the environment. Everything else receives a typed `AppConfig`.
@@ -110,12 +110,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       ? null
       : resolveProvider("LLM", e.LLM_PROVIDER as PresetName, env, e.LLM_MODEL, e.LLM_API_KEY, e.LLM_BASE_URL, issues);
 
+  const embeddingPreset = e.EMBEDDINGS_PROVIDER === "local" ? undefined : (PROVIDER_PRESETS[e.EMBEDDINGS_PROVIDER as PresetName] as ProviderPreset);
+  if (embeddingPreset?.embeddings === false) {
+    issues.push(`EMBEDDINGS_PROVIDER: ${embeddingPreset.name} has no embeddings endpoint; use local, or another provider (or openai-compatible with EMBEDDINGS_BASE_URL)`);
+  }
+  const maxBatch = embeddingPreset?.maxEmbeddingBatch;
   const embeddings: AppConfig["embeddings"] =
     e.EMBEDDINGS_PROVIDER === "local"
       ? { provider: "local", dimensions: e.EMBEDDINGS_DIMENSIONS ?? LOCAL_EMBEDDING_DIMENSIONS }
       : {
           ...resolveProvider("EMBEDDINGS", e.EMBEDDINGS_PROVIDER as PresetName, env, e.EMBEDDINGS_MODEL, e.EMBEDDINGS_API_KEY, e.EMBEDDINGS_BASE_URL, issues),
-          batchSize: e.EMBEDDINGS_BATCH_SIZE,
+          // A provider's own request limit wins over a larger configured batch.
+          batchSize: maxBatch ? Math.min(maxBatch, e.EMBEDDINGS_BATCH_SIZE) : e.EMBEDDINGS_BATCH_SIZE,
           timeoutMs: e.EMBEDDINGS_TIMEOUT_MS,
           maxRetries: e.EMBEDDINGS_MAX_RETRIES,
           ...(e.EMBEDDINGS_DIMENSIONS === undefined ? {} : { dimensions: e.EMBEDDINGS_DIMENSIONS }),

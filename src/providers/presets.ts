@@ -12,6 +12,10 @@ export interface ProviderPreset {
   /** Whether the provider needs an API key (Ollama does not). */
   requiresKey: boolean;
   keyEnv?: string;
+  /** Most inputs one embeddings request may carry (the provider rejects larger batches). */
+  maxEmbeddingBatch?: number;
+  /** False when the provider has no embeddings endpoint. */
+  embeddings?: boolean;
 }
 
 export const PROVIDER_PRESETS = {
@@ -41,16 +45,19 @@ export const PROVIDER_PRESETS = {
     embeddingModel: "text-embedding-v3",
     requiresKey: true,
     keyEnv: "DASHSCOPE_API_KEY",
+    // DashScope's text-embedding-v3/v4 accept at most 10 inputs per request.
+    maxEmbeddingBatch: 10,
   },
   deepseek: {
     name: "deepseek",
     label: "DeepSeek",
     baseURL: "https://api.deepseek.com/v1",
     chatModel: "deepseek-chat",
-    // DeepSeek offers no embedding endpoint; the name is only used if a compatible gateway is configured.
-    embeddingModel: "deepseek-embedding",
+    // DeepSeek offers no embeddings endpoint: EMBEDDINGS_PROVIDER=deepseek is refused at start-up.
+    embeddingModel: "",
     requiresKey: true,
     keyEnv: "DEEPSEEK_API_KEY",
+    embeddings: false,
   },
   ollama: {
     name: "ollama",

@@ -9,6 +9,9 @@ import {
   type OpenAICompatibleEmbeddingsOptions,
 } from "../../src/providers/openai-compatible-embeddings.ts";
 import { PRESET_NAMES, PROVIDER_PRESETS } from "../../src/providers/presets.ts";
+
+// DeepSeek has no embeddings endpoint; config refuses it (tested in config.test.ts).
+const EMBEDDING_PRESETS = PRESET_NAMES.filter((n) => (PROVIDER_PRESETS[n] as { embeddings?: boolean }).embeddings !== false);
 import { type FakeOpenAI, fakeEmbedding, startFakeOpenAI } from "../helpers/fake-openai-server.ts";
 
 const KEY = "sk-test-SECRET-0123456789";
@@ -50,7 +53,7 @@ async function failure(p: Promise<unknown>): Promise<AppError> {
 const embeddingRequests = () => fake.requests.filter((r) => r.route === "embeddings");
 const inputsOf = (body: unknown) => (body as { input: string[] | string }).input;
 
-describe.each(PRESET_NAMES)("preset %s against the fake server", (name) => {
+describe.each(EMBEDDING_PRESETS)("preset %s against the fake server", (name) => {
   const preset = PROVIDER_PRESETS[name];
   const basePath = new URL(preset.baseURL).pathname;
   const key = preset.requiresKey ? `sk-${name}-key` : undefined;

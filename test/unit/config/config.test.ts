@@ -47,3 +47,15 @@ describe("loadConfig", () => {
     expect(c.storeDir).toBe("/b");
   });
 });
+
+describe("provider limits", () => {
+  it("caps the embedding batch at the provider's request limit (DashScope: 10)", () => {
+    const c = loadConfig({ EMBEDDINGS_PROVIDER: "qwen", EMBEDDINGS_API_KEY: "k", EMBEDDINGS_BATCH_SIZE: "64" });
+    expect(c.embeddings).toMatchObject({ batchSize: 10, model: "text-embedding-v3" });
+    expect(loadConfig({ EMBEDDINGS_PROVIDER: "openai", EMBEDDINGS_API_KEY: "k" }).embeddings).toMatchObject({ batchSize: 64 });
+  });
+
+  it("refuses embeddings from a provider without an embeddings endpoint", () => {
+    expect(() => loadConfig({ EMBEDDINGS_PROVIDER: "deepseek", EMBEDDINGS_API_KEY: "k" })).toThrow(/deepseek has no embeddings endpoint/);
+  });
+});

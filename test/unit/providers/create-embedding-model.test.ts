@@ -5,6 +5,9 @@ import { LocalHashEmbeddings } from "../../../src/providers/local-embeddings.ts"
 import { OpenAICompatibleEmbeddings } from "../../../src/providers/openai-compatible-embeddings.ts";
 import { PRESET_NAMES, PROVIDER_PRESETS } from "../../../src/providers/presets.ts";
 
+// DeepSeek has no embeddings endpoint; config refuses it (tested in config.test.ts).
+const EMBEDDING_PRESETS = PRESET_NAMES.filter((n) => (PROVIDER_PRESETS[n] as { embeddings?: boolean }).embeddings !== false);
+
 // Construction only: nothing here may open a connection.
 describe("createEmbeddingModel", () => {
   it("builds the local hash embedder for provider local", async () => {
@@ -13,7 +16,7 @@ describe("createEmbeddingModel", () => {
     expect(model.dimensions).toBe(256);
   });
 
-  it.each(PRESET_NAMES)("builds an OpenAI-compatible embedder for preset %s from resolved config", async (name) => {
+  it.each(EMBEDDING_PRESETS)("builds an OpenAI-compatible embedder for preset %s from resolved config", async (name) => {
     const config = loadConfig({ EMBEDDINGS_PROVIDER: name, EMBEDDINGS_API_KEY: "sk-unit" });
     const model = await createEmbeddingModel(config.embeddings);
     expect(model).toBeInstanceOf(OpenAICompatibleEmbeddings);
