@@ -21,7 +21,7 @@ export function testConfig(docsDir: string, storeDir: string, env: Record<string
 }
 
 export async function builtKnowledgeBase(docsDir: string, storeDir: string, env: Record<string, string> = {}): Promise<KnowledgeBase> {
-  const kb = KnowledgeBase.create(testConfig(docsDir, storeDir, env));
+  const kb = await KnowledgeBase.open(testConfig(docsDir, storeDir, env));
   await kb.ingest();
   return kb;
 }
