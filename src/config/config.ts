@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { z } from "zod";
 import { ConfigError } from "../errors/app-error.ts";
-import { PRESET_NAMES, PROVIDER_PRESETS, type PresetName, type ProviderPreset } from "../providers/presets.ts";
+import { isPresetName, PRESET_NAMES, PROVIDER_PRESETS, type PresetName, type ProviderPreset } from "../providers/presets.ts";
 
 /**
  * The one place that reads the environment. Everything else receives a typed `AppConfig`.
@@ -99,7 +99,13 @@ function resolveProvider(
 export function loadConfig(env: Record<string, string | undefined> = process.env, overrides: { docsDir?: string; storeDir?: string } = {}): AppConfig {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".") || "(environment)"}: ${i.message}`));
+    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(environment)"}: ${i.message}`);
+    // Report missing keys too, so one run shows everything to fix.
+    for (const kind of ["LLM", "EMBEDDINGS"] as const) {
+      const name = env[`${kind}_PROVIDER`]?.trim();
+      if (name && isPresetName(name)) resolveProvider(kind, name, env, undefined, env[`${kind}_API_KEY`]?.trim() || undefined, undefined, issues);
+    }
+    throw new ConfigError(issues);
   }
   const e = parsed.data;
   const issues: string[] = [];

@@ -131,7 +131,8 @@ export function htmlToText(html: string): HtmlText {
   for (const c of doc.children) walk(c, out);
   const text = out
     .join("")
-    .replace(/[ \t]+/g, " ")
+    // `&nbsp;` is decoded here, after the loader normalised the raw markup, so it is folded with the other blanks.
+    .replace(/[ \t\u00a0]+/g, " ")
     .replace(/ *\n */g, "\n")
     .replace(/\n{3,}/g, "\n\n")
     .trim();

@@ -25,7 +25,10 @@ export function reciprocalRankFusion(lists: readonly RankedList[], k0 = RRF_K): 
     max += list.weight / (k0 + 1);
     list.ids.forEach((id, i) => {
       let item = scores.get(id);
-      if (!item) scores.set(id, (item = { id, score: 0, ranks: {} }));
+      if (!item) {
+        item = { id, score: 0, ranks: {} };
+        scores.set(id, item);
+      }
       item.score += list.weight / (k0 + i + 1);
       item.ranks[list.name] = i + 1;
     });

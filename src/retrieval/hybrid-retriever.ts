@@ -63,8 +63,15 @@ export function planQuery(tokenizer: Tokenizer, query: string, settings: Pick<Re
   const known = new Set([...own.words, ...own.bigrams]);
   const words = [...own.words];
   const bigrams = [...own.bigrams];
-  for (const t of new Set(extra.words)) if (!known.has(t)) (words.push(t), weights.set(t, settings.expansionWeight));
-  for (const t of new Set(extra.bigrams)) if (!known.has(t)) (bigrams.push(t), weights.set(t, settings.expansionWeight));
+  const add = (list: string[], terms: readonly string[]): void => {
+    for (const t of new Set(terms)) {
+      if (known.has(t)) continue;
+      list.push(t);
+      weights.set(t, settings.expansionWeight);
+    }
+  };
+  add(words, extra.words);
+  add(bigrams, extra.bigrams);
   return { words, bigrams, weights };
 }
 

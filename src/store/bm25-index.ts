@@ -32,7 +32,10 @@ export class Bm25Index {
       for (const t of tokens) tf.set(t, (tf.get(t) ?? 0) + 1);
       for (const [t, n] of tf) {
         let list = lists.get(t);
-        if (!list) lists.set(t, (list = { docs: [], tfs: [] }));
+        if (!list) {
+          list = { docs: [], tfs: [] };
+          lists.set(t, list);
+        }
         list.docs.push(d);
         list.tfs.push(n);
       }

@@ -68,7 +68,7 @@ export function writeIndex(storeDir: string, build: IndexBuild, hnswSettings: Hn
   const buildId = newBuildId();
   const dims = build.manifest.embeddings.dimensions;
   const hnsw = HnswIndex.create(dims, build.chunks.length, hnswSettings);
-  build.vectors.forEach((v, i) => hnsw.add(v, i));
+  for (const [i, v] of build.vectors.entries()) hnsw.add(v, i);
 
   const tmp = createTempIndexDir(storeDir, buildId);
   try {
