@@ -45,7 +45,8 @@ function tableToText(table: Element, depth: number): string {
       const rowspan = Math.min(Math.max(Number.parseInt(cell.attribs.rowspan ?? "1", 10) || 1, 1), 1000);
       const colspan = Math.min(Math.max(Number.parseInt(cell.attribs.colspan ?? "1", 10) || 1, 1), 100);
       for (let dr = 0; dr < rowspan && r + dr < rows.length; dr++) {
-        const row = (grid[r + dr] ??= []);
+        const row = grid[r + dr] ?? [];
+        grid[r + dr] = row;
         for (let dc = 0; dc < colspan; dc++) row[col + dc] = text;
       }
       col += colspan;

@@ -8,8 +8,8 @@ import { QUERY_STOPWORDS, STOPWORDS, stripQueryBoilerplate } from "./stopwords.t
  * Latin and digit runs are cut by our own rule before jieba sees the text, because jieba splits product names
  * unpredictably ("ChatGLM-6B" → "ChatGLM-6", "B"). A run like "LLaMA-2" yields "llama-2", its parts "llama", "2" and the
  * joined "llama2"; a word followed by a version number ("LLaMA 2", "GPT 4") also yields the joined form, so the query
- * spellings "LLaMA 2", "LLaMA-2" and "Llama2" all meet. Chinese runs go through jieba's search mode, which adds the
- * shorter words inside compounds (上下文 → 上下, 下文, 上下文) for recall.
+ * spellings "LLaMA 2", "LLaMA-2" and "Llama2" all meet. Chinese runs go through jieba's precise cut (HMM on for
+ * unknown words); the character bigrams give partial matches inside compounds that the word cut splits differently.
  */
 export interface Analysis {
   /** Words: jieba's precise cut for Chinese, our rule for Latin/digit runs; stopwords removed. */

@@ -26,7 +26,8 @@ export function cleanMarkdownProse(text: string): string {
       .replace(TABLE, (t) => `\n\n${htmlToText(t).text}\n\n`)
       .replace(BR, "\n")
       .replace(IMAGE, "")
-      .replace(LINK, "$1")
+      // Permalink anchors ("## Title[#](#title)", "¶") are navigation, not text.
+      .replace(LINK, (_m, text: string) => (/^\s*[#¶🔗]\s*$/u.test(text) ? "" : text))
       .replace(TAG, "")
       .replace(/^\s{0,3}(?:[-*_]\s*){3,}$/gm, "")
       // Emphasis markers carry no meaning for retrieval; the words inside them stay.

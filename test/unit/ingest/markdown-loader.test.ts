@@ -58,9 +58,7 @@ describe("markdownLoader: title", () => {
 
 describe("markdownLoader: sections and heading paths", () => {
   it("tracks the heading path for every section, through nesting and back up", async () => {
-    const doc = await load(
-      ["前言。", "# A", "a", "## B", "b", "### C", "c", "## D", "d", "#### E", "e", "# F", "f", "### G", "g"].join("\n\n"),
-    );
+    const doc = await load(["前言。", "# A", "a", "## B", "b", "### C", "c", "## D", "d", "#### E", "e", "# F", "f", "### G", "g"].join("\n\n"));
     expect(doc.sections).toEqual([
       { text: "前言。", headings: [] },
       { text: "a", headings: ["A"] },

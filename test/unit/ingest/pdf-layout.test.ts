@@ -19,7 +19,12 @@ describe("findRunningLines", () => {
   });
 
   it("needs at least three pages before calling a line running", () => {
-    expect(findRunningLines([["标题", "a"], ["标题", "b"]]).size).toBe(0);
+    expect(
+      findRunningLines([
+        ["标题", "a"],
+        ["标题", "b"],
+      ]).size,
+    ).toBe(0);
   });
 });
 

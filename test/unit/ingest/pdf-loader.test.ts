@@ -60,7 +60,10 @@ describe("pdfLoader on the committed Chinese fixture", () => {
     const on = (page: number) => doc.sections.filter((s) => s.page === page).map((s) => s.headings);
     expect(on(1)).toEqual([["第 1 章 概述"], ["第 1 章 概述", "1.1 背景"]]);
     // Page 2 opens mid-section: the heading path from page 1 carries on.
-    expect(on(2)).toEqual([["第 1 章 概述", "1.1 背景"], ["第 1 章 概述", "1.2 基本术语"]]);
+    expect(on(2)).toEqual([
+      ["第 1 章 概述", "1.1 背景"],
+      ["第 1 章 概述", "1.2 基本术语"],
+    ]);
     expect(on(3)).toEqual([["第 2 章 线性模型"], ["第 2 章 线性模型", "2.1 线性回归"]]);
     expect(on(4)).toEqual([["第 2 章 线性模型", "2.2 对数几率回归"]]);
   });
