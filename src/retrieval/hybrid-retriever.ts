@@ -4,6 +4,7 @@ import type { KnowledgeIndex } from "../store/knowledge-index.ts";
 import { crossLanguageExpansions } from "../text/glossary.ts";
 import { stripQueryBoilerplate } from "../text/stopwords.ts";
 import type { Analysis, Tokenizer } from "../text/tokenizer.ts";
+import { type Coverage, termCoverage } from "./coverage.ts";
 import { jaccard, reciprocalRankFusion } from "./fusion.ts";
 
 export interface RetrievedChunk extends ChunkRecord {
@@ -14,6 +15,8 @@ export interface RetrievedChunk extends ChunkRecord {
     dense?: number;
     /** BM25 over jieba words, when the chunk was a lexical candidate. */
     bm25?: number;
+    /** IDF-weighted share of the question's own words / CJK bigrams found in this chunk (see coverage.ts). */
+    coverage: { words: Coverage; bigrams: Coverage };
     ranks: Record<string, number>;
   };
 }
@@ -48,31 +51,42 @@ export interface QueryPlan {
   words: string[];
   bigrams: string[];
   weights: Map<string, number>;
+  /** The query's own terms, before cross-language expansion. */
+  own: Analysis;
+  /** Own term → its cross-language equivalents' tokens. */
+  alternatives: Map<string, string[]>;
 }
 
 /** Query terms plus cross-language expansions, with per-term BM25 weights. */
 export function planQuery(tokenizer: Tokenizer, query: string, settings: Pick<RetrieverSettings, "expansionWeight" | "latinNameWeight">): QueryPlan {
   const own: Analysis = tokenizer.analyzeQuery(query);
   const weights = new Map<string, number>();
+  const alternatives = new Map<string, string[]>();
   if (settings.latinNameWeight !== 1) {
     for (const w of own.words) if (/[a-z]{3,}/.test(w)) weights.set(w, settings.latinNameWeight);
   }
-  const expansions = crossLanguageExpansions(stripQueryBoilerplate(query));
-  if (expansions.length === 0 || settings.expansionWeight <= 0) return { ...own, weights };
-  const extra = tokenizer.analyze(expansions.join("\n"));
+  const expansions = settings.expansionWeight > 0 ? crossLanguageExpansions(stripQueryBoilerplate(query)) : [];
+  if (expansions.length === 0) return { words: own.words, bigrams: own.bigrams, weights, own, alternatives };
   const known = new Set([...own.words, ...own.bigrams]);
   const words = [...own.words];
   const bigrams = [...own.bigrams];
   const add = (list: string[], terms: readonly string[]): void => {
     for (const t of new Set(terms)) {
       if (known.has(t)) continue;
+      known.add(t);
       list.push(t);
       weights.set(t, settings.expansionWeight);
     }
   };
-  add(words, extra.words);
-  add(bigrams, extra.bigrams);
-  return { words, bigrams, weights };
+  for (const e of expansions) {
+    const extra = tokenizer.analyze(e.equivalents.join("\n"));
+    add(words, extra.words);
+    add(bigrams, extra.bigrams);
+    // For coverage, a matched term counts as present when one of its equivalents is.
+    const from = tokenizer.analyze(e.matched);
+    for (const t of [...from.words, ...from.bigrams]) alternatives.set(t, [...(alternatives.get(t) ?? []), ...extra.words, ...extra.bigrams]);
+  }
+  return { words, bigrams, weights, own, alternatives };
 }
 
 export interface SearchRequest {
@@ -124,10 +138,14 @@ export class HybridRetriever {
       pickedSets.push(set);
       const d = denseById.get(item.id);
       const b = bm25ById.get(item.id);
+      const coverage = {
+        words: termCoverage(plan.own.words, new Set(index.tokens[item.id]?.words ?? []), (t) => index.words.idf(t), index.words.maxIdf, plan.alternatives),
+        bigrams: termCoverage(plan.own.bigrams, set, (t) => index.bigrams.idf(t), index.bigrams.maxIdf, plan.alternatives),
+      };
       picked.push({
         ...chunk,
         score: item.score,
-        signals: { ...(d === undefined ? {} : { dense: d }), ...(b === undefined ? {} : { bm25: b }), ranks: item.ranks },
+        signals: { ...(d === undefined ? {} : { dense: d }), ...(b === undefined ? {} : { bm25: b }), coverage, ranks: item.ranks },
       });
     }
     return picked;

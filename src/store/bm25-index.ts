@@ -44,6 +44,11 @@ export class Bm25Index {
     for (const [t, l] of lists) this.postings.set(t, { docs: Int32Array.from(l.docs), tfs: Float32Array.from(l.tfs) });
   }
 
+  /** The IDF of a term the corpus has never seen: the upper bound of `idf`. */
+  get maxIdf(): number {
+    return Math.log(1 + (this.size + 0.5) / 0.5);
+  }
+
   idf(term: string): number {
     const df = this.postings.get(term)?.docs.length ?? 0;
     return Math.log(1 + (this.size - df + 0.5) / (df + 0.5));

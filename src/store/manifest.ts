@@ -2,7 +2,7 @@ import { z } from "zod";
 import { IndexMismatchError } from "../errors/app-error.ts";
 
 export const SCHEMA_VERSION = 1;
-export const TOKENIZER_VERSION = 1;
+export const TOKENIZER_VERSION = 2;
 
 const FileEntry = z.object({
   docId: z.string(),

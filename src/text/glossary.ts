@@ -61,13 +61,24 @@ const ENTRIES: Entry[] = PAIRS.flatMap(([zh, en]) => {
   ];
 });
 
-/** Terms in the other language for vocabulary found in the query; empty when nothing matches. */
-export function crossLanguageExpansions(query: string): string[] {
+export interface Expansion {
+  /** The glossary term found in the query. */
+  matched: string;
+  /** Its equivalents in the other language. */
+  equivalents: string[];
+}
+
+function occurs(term: string, lower: string): boolean {
+  return /^[a-z]/.test(term) ? new RegExp(`\\b${term.replace(/[-]/g, "[- ]?")}\\b`).test(lower) : lower.includes(term);
+}
+
+/** Glossary vocabulary found in the query, with its equivalents in the other language; empty when nothing matches. */
+export function crossLanguageExpansions(query: string): Expansion[] {
   const lower = query.toLowerCase();
-  const out = new Set<string>();
+  const out: Expansion[] = [];
   for (const e of ENTRIES) {
-    const hit = e.from.some((term) => (/^[a-z]/.test(term) ? new RegExp(`\\b${term.replace(/[-]/g, "[- ]?")}\\b`).test(lower) : lower.includes(term)));
-    if (hit) for (const t of e.to) out.add(t);
+    const matched = e.from.find((term) => occurs(term, lower));
+    if (matched) out.push({ matched, equivalents: e.to });
   }
-  return [...out];
+  return out;
 }

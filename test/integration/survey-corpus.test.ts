@@ -7,8 +7,8 @@ import { SURVEY_CORPUS, builtKnowledgeBase, tempWorkspace } from "../helpers/tem
  * `contains` lists the ways the passage may state the fact (any one, compared without spaces).
  */
 const CASES: { q: string; contains: string[]; source?: string }[] = [
-  { q: "LLaMA 2 的上下文长度是多少？", contains: ["4096"] },
-  { q: "What is the context length of LLaMA 2?", contains: ["4096"] },
+  { q: "LLaMA 2 的上下文长度是多少？", contains: ["4096", "4k context length"] },
+  { q: "What is the context length of LLaMA 2?", contains: ["4096", "4k context length"] },
   { q: "ChatGLM 的参数量是多少", contains: ["62亿参数量"] },
   { q: "ChatGLM 支持多长的上下文？", contains: ["2048"] },
   { q: "LLaMA 3 的发布日期", contains: ["April 18, 2024"] },
