@@ -30,6 +30,9 @@ const EnvSchema = z.object({
   LLM_MODEL: optionalString,
   LLM_API_KEY: optionalString,
   LLM_BASE_URL: url,
+  LLM_TIMEOUT_MS: int(1000, 600_000).default(60_000),
+  LLM_MAX_RETRIES: int(0, 10).default(2),
+  LLM_TEMPERATURE: z.coerce.number().min(0).max(2).default(0.2),
   EMBEDDINGS_PROVIDER: z.enum(["local", ...PRESET_NAMES] as [string, ...string[]]).default("local"),
   EMBEDDINGS_MODEL: optionalString,
   EMBEDDINGS_API_KEY: optionalString,
@@ -56,12 +59,18 @@ export interface ProviderConfig {
   baseURL: string;
 }
 
+export interface LlmConfig extends ProviderConfig {
+  timeoutMs: number;
+  maxRetries: number;
+  temperature: number;
+}
+
 export interface AppConfig {
   docsDir: string;
   storeDir: string;
   port: number;
   host: string;
-  llm: ProviderConfig | null;
+  llm: LlmConfig | null;
   embeddings: (ProviderConfig & { batchSize: number; timeoutMs: number; maxRetries: number; dimensions?: number }) | { provider: "local"; dimensions: number };
   chunker: { chunkSize: number; chunkOverlap: number };
   hnsw: { M: number; efConstruction: number; efSearch: number };
@@ -111,10 +120,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const issues: string[] = [];
   if (e.CHUNK_OVERLAP >= e.CHUNK_SIZE) issues.push("CHUNK_OVERLAP: must be smaller than CHUNK_SIZE");
 
-  const llm =
+  const llm: LlmConfig | null =
     e.LLM_PROVIDER === "none"
       ? null
-      : resolveProvider("LLM", e.LLM_PROVIDER as PresetName, env, e.LLM_MODEL, e.LLM_API_KEY, e.LLM_BASE_URL, issues);
+      : {
+          ...resolveProvider("LLM", e.LLM_PROVIDER as PresetName, env, e.LLM_MODEL, e.LLM_API_KEY, e.LLM_BASE_URL, issues),
+          timeoutMs: e.LLM_TIMEOUT_MS,
+          maxRetries: e.LLM_MAX_RETRIES,
+          temperature: e.LLM_TEMPERATURE,
+        };
 
   const embeddingPreset = e.EMBEDDINGS_PROVIDER === "local" ? undefined : (PROVIDER_PRESETS[e.EMBEDDINGS_PROVIDER as PresetName] as ProviderPreset);
   if (embeddingPreset?.embeddings === false) {

@@ -16,6 +16,11 @@ export type ErrorCode =
   | "UNSUPPORTED_MEDIA_TYPE"
   | "NOT_FOUND"
   | "QA_FILE_INVALID"
+  | "UPSTREAM_TIMEOUT"
+  | "UPSTREAM_AUTH"
+  | "UPSTREAM_RATE_LIMITED"
+  | "UPSTREAM_ERROR"
+  | "UPSTREAM_BAD_RESPONSE"
   | "INTERNAL";
 
 export class AppError extends Error {
@@ -68,6 +73,17 @@ export class ParseError extends AppError {
 export class EmbeddingsError extends AppError {
   constructor(code: "EMBEDDINGS_FAILED" | "EMBEDDINGS_BAD_OUTPUT", message: string, cause?: unknown) {
     super(code, message, { status: 502, expose: false, cause });
+  }
+}
+
+/** The answer model failed; messages name provider, model and status only (never keys or upstream bodies). */
+export class UpstreamError extends AppError {
+  constructor(
+    code: "UPSTREAM_TIMEOUT" | "UPSTREAM_AUTH" | "UPSTREAM_RATE_LIMITED" | "UPSTREAM_ERROR" | "UPSTREAM_BAD_RESPONSE",
+    message: string,
+    cause?: unknown,
+  ) {
+    super(code, message, { status: code === "UPSTREAM_TIMEOUT" ? 504 : 502, expose: true, cause });
   }
 }
 

@@ -4,7 +4,7 @@ import { CHUNKER_VERSION } from "../ingest/chunker.ts";
 import { type IngestProgress, type IngestSummary, runIngest } from "../ingest/run-ingest.ts";
 import { embeddingModelFactory } from "../providers/create-embedding-model.ts";
 import { type EmbeddingModel, isFittable } from "../providers/embedding-model.ts";
-import { DEFAULT_RETRIEVER_SETTINGS, HybridRetriever, type RetrievedChunk, type SearchSnapshot } from "../retrieval/hybrid-retriever.ts";
+import { DEFAULT_RETRIEVER_SETTINGS, HybridRetriever, type QueryPlan, type RetrievedChunk, type SearchSnapshot } from "../retrieval/hybrid-retriever.ts";
 import { makeSnippet } from "../retrieval/snippet.ts";
 import { hasIndex, type KnowledgeIndex, readIndex } from "../store/knowledge-index.ts";
 import { checkEmbedder, chunkerDrift } from "../store/manifest.ts";
@@ -126,9 +126,15 @@ export class KnowledgeBase {
 
   /** Retrieval with chunks and their fused scores, best first. */
   async retrieve(query: string, k: number, signal?: AbortSignal): Promise<RetrievedChunk[]> {
+    return (await this.retrieveDetailed(query, k, signal)).chunks;
+  }
+
+  /** Retrieval plus what answering needs: the query plan and the snapshot the chunks came from. */
+  async retrieveDetailed(query: string, k: number, signal?: AbortSignal): Promise<{ chunks: RetrievedChunk[]; plan: QueryPlan; index: KnowledgeIndex }> {
     const snapshot = this.snapshot;
     if (!snapshot) throw new IndexNotFoundError(this.config.storeDir);
-    return this.retriever.search(snapshot, { query, k: Math.min(Math.max(1, k), MAX_K), ...(signal ? { signal } : {}) });
+    const chunks = await this.retriever.search(snapshot, { query, k: Math.min(Math.max(1, k), MAX_K), ...(signal ? { signal } : {}) });
+    return { chunks, plan: this.retriever.plan(query), index: snapshot.index };
   }
 
   async search(query: string, k: number, signal?: AbortSignal): Promise<SearchHit[]> {

@@ -2,6 +2,7 @@ import { OpenAIEmbeddings } from "@langchain/openai";
 import type { OpenAI } from "openai";
 import { EmbeddingsError } from "../errors/app-error.ts";
 import type { EmbeddingModel } from "./embedding-model.ts";
+import { headerOf, isRecord, retryPolicy, statusOf, transportCode } from "./upstream-http.ts";
 
 /**
  * Embeddings from any server that speaks the OpenAI `/embeddings` protocol (OpenAI, Zhipu, Qwen/DashScope, Ollama,
@@ -27,9 +28,6 @@ export interface OpenAICompatibleEmbeddingsOptions {
 const PLACEHOLDER_KEY = "not-needed";
 /** LangChain's default for embeddings: bounds how hard one ingest hits a rate-limited provider. */
 const MAX_CONCURRENT_REQUESTS = 2;
-/** A Retry-After longer than this fails now instead of stalling an ingest or a query (LangChain uses the same bound). */
-const MAX_RETRY_AFTER_MS = 60_000;
-
 type EmbeddingResponse = OpenAI.CreateEmbeddingResponse & { _request_id?: string | null };
 type CheckResponse = (response: unknown, inputs: number) => Float32Array[];
 
@@ -54,48 +52,6 @@ class CheckedOpenAIEmbeddings extends OpenAIEmbeddings<Float32Array> {
     const data = vectors.map((v, index) => ({ object: "embedding" as const, index, embedding: v as unknown as number[] }));
     return { ...response, data };
   }
-}
-
-function isRecord(x: unknown): x is Record<string, unknown> {
-  return typeof x === "object" && x !== null;
-}
-
-function statusOf(err: unknown): number | undefined {
-  return isRecord(err) && typeof err.status === "number" ? err.status : undefined;
-}
-
-function headerOf(err: unknown, name: string): string | undefined {
-  const headers = isRecord(err) ? err.headers : undefined;
-  if (headers instanceof Headers) return headers.get(name) ?? undefined;
-  return undefined;
-}
-
-function retryAfterMs(err: unknown): number | undefined {
-  const ms = Number(headerOf(err, "retry-after-ms"));
-  if (Number.isFinite(ms) && ms >= 0) return ms;
-  const value = headerOf(err, "retry-after")?.trim();
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
-
-/**
- * Decides, inside LangChain's retry loop, whether an attempt is retried (return) or final (throw). LangChain's
- * default does not retry 409 or a 429 without Retry-After; ours retries what is transient by HTTP convention —
- * timeouts, dropped connections, 408/409/429/5xx — and hands Retry-After to p-retry, which waits at least that long.
- */
-function retryPolicy(err: unknown): void {
-  if (isRecord(err) && err.name === "AbortError") throw err;
-  const status = statusOf(err);
-  if (status === undefined) return;
-  if (status === 429 && isRecord(err) && err.code === "insufficient_quota") throw err; // a quota does not come back in seconds
-  if (!(status === 408 || status === 409 || status === 429 || status >= 500)) throw err;
-  const wait = retryAfterMs(err);
-  if (wait === undefined) return;
-  if (wait > MAX_RETRY_AFTER_MS) throw err;
-  (err as { retryAfterMs?: number }).retryAfterMs = wait;
 }
 
 function abortError(signal: AbortSignal): unknown {
@@ -258,12 +214,4 @@ export class OpenAICompatibleEmbeddings implements EmbeddingModel {
     const name = err instanceof Error ? err.name : typeof err;
     return new EmbeddingsError("EMBEDDINGS_FAILED", `${where}: ${name}`);
   }
-}
-
-/** The socket-level code (ECONNREFUSED, ENOTFOUND…) from the SDK's APIConnectionError → fetch TypeError → cause chain. */
-function transportCode(err: unknown): string | undefined {
-  for (let e = err, depth = 0; isRecord(e) && depth < 5; e = e.cause, depth++) {
-    if (typeof e.code === "string" && /^[A-Z][A-Z0-9_]+$/.test(e.code)) return e.code;
-  }
-  return isRecord(err) && err.constructor?.name === "APIConnectionError" ? "no response" : undefined;
 }

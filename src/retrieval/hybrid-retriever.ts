@@ -105,6 +105,10 @@ export class HybridRetriever {
     private readonly settings: RetrieverSettings = DEFAULT_RETRIEVER_SETTINGS,
   ) {}
 
+  plan(query: string): QueryPlan {
+    return planQuery(this.tokenizer, query, this.settings);
+  }
+
   async search(snapshot: SearchSnapshot, req: SearchRequest): Promise<RetrievedChunk[]> {
     const { index, embedder } = snapshot;
     const k = Math.max(1, Math.min(req.k, index.chunks.length));

@@ -1,0 +1,160 @@
+import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
+import type { LlmConfig } from "../config/config.ts";
+import { AppError } from "../errors/app-error.ts";
+import { type KnowledgeBase, toHit } from "../knowledge-base/knowledge-base.ts";
+import type { RetrievedChunk } from "../retrieval/hybrid-retriever.ts";
+import { checkCitations } from "./citations.ts";
+import { extractAnswer } from "./extractive-answerer.ts";
+import { notFoundMessage } from "./language.ts";
+import { formatContext } from "./prompts.ts";
+import { createAnswerChain, createRewriteChain, historyMessages } from "./rag-chain.ts";
+import { supportsAnswer } from "./relevance.ts";
+import type { AnswerSource, AskHandlers, AskRequest, AskResponse, ChatTurn } from "./types.ts";
+import { isAbort, toUpstreamError } from "./upstream-error.ts";
+
+/** Longest answer accepted from a model; a stream that goes on past it is cut off as malformed. */
+export const MAX_ANSWER_CHARS = 20_000;
+
+export interface AnswerServiceOptions {
+  defaultK: number;
+  /** The answer model; null for offline extractive answers. */
+  llm: { model: BaseChatModel; config: LlmConfig } | null;
+}
+
+const round = (ms: number) => Math.round(ms * 10) / 10;
+
+/** A follow-up too short to stand alone ("它的参数量呢？", "and LLaMA 3?"). */
+function looksLikeFollowUp(question: string): boolean {
+  const cjk = question.match(/[\u3400-\u9fff]/g)?.length ?? 0;
+  const words = question.split(/\s+/).filter(Boolean).length;
+  return cjk > 0 ? cjk <= 10 : words <= 6;
+}
+
+/**
+ * Answers questions from the knowledge base: retrieve, decide whether anything relevant was found, then answer with the
+ * LangChain chain (LLM mode) or the extractive answerer (offline). Sources are reported before the first token.
+ */
+export class AnswerService {
+  private readonly answerChain;
+  private readonly rewriteChain;
+
+  constructor(
+    private readonly kb: KnowledgeBase,
+    private readonly options: AnswerServiceOptions,
+  ) {
+    this.answerChain = options.llm ? createAnswerChain(options.llm.model) : undefined;
+    this.rewriteChain = options.llm ? createRewriteChain(options.llm.model) : undefined;
+  }
+
+  get mode(): "llm" | "extractive" {
+    return this.options.llm ? "llm" : "extractive";
+  }
+
+  get modelName(): string {
+    const c = this.options.llm?.config;
+    return c ? `${c.provider}:${c.model}` : "local";
+  }
+
+  async ask(req: AskRequest, handlers: AskHandlers = {}): Promise<AskResponse> {
+    const started = performance.now();
+    const k = req.k ?? this.options.defaultK;
+    const history = req.history ?? [];
+
+    const query = await this.retrievalQuery(req.question, history, req.signal);
+    let retrieved = await this.kb.retrieveDetailed(query, k, req.signal);
+    // Offline follow-ups: when the question alone finds nothing, read it together with the previous question.
+    const lastUser = [...history].reverse().find((t) => t.role === "user")?.content;
+    if (!this.options.llm && lastUser && (looksLikeFollowUp(req.question) || !retrieved.chunks.some(supportsAnswer))) {
+      const combined = await this.kb.retrieveDetailed(`${lastUser}\n${req.question}`, k, req.signal);
+      if (combined.chunks.some(supportsAnswer)) retrieved = combined;
+    }
+    const retrievalMs = performance.now() - started;
+    const generationStarted = performance.now();
+
+    const relevant = retrieved.chunks.some(supportsAnswer);
+    if (!relevant) return this.notFound(req.question, handlers, retrievalMs);
+
+    if (!this.options.llm) {
+      const extract = extractAnswer(retrieved.plan, retrieved.chunks, retrieved.index, this.kb.tokenizer);
+      if (!extract) return this.notFound(req.question, handlers, retrievalMs);
+      const sources = this.sourcesOf(
+        extract.cited.map((i) => retrieved.chunks[i]).filter((c): c is RetrievedChunk => c !== undefined),
+        query,
+      );
+      handlers.onSources?.(sources);
+      handlers.onToken?.(extract.answer);
+      return this.response(extract.answer, true, sources, retrievalMs, performance.now() - generationStarted);
+    }
+
+    const sources = this.sourcesOf(retrieved.chunks, query);
+    handlers.onSources?.(sources);
+    const raw = await this.generate(req, retrieved.chunks, history, handlers);
+    const { text } = checkCitations(raw, sources.length);
+    return this.response(text, true, sources, retrievalMs, performance.now() - generationStarted);
+  }
+
+  private async retrievalQuery(question: string, history: readonly ChatTurn[], signal?: AbortSignal): Promise<string> {
+    if (!this.rewriteChain || history.length === 0 || !this.options.llm) return question;
+    const { config } = this.options.llm;
+    try {
+      const rewritten = await this.rewriteChain.invoke({ question, history: historyMessages(history) }, { signal: this.deadline(signal) });
+      const q = rewritten.trim();
+      return q.length > 0 && q.length <= 2000 ? q : question;
+    } catch (err) {
+      if (signal?.aborted || isAbort(err)) throw err;
+      throw toUpstreamError(err, { provider: config.provider, model: config.model, timeoutMs: config.timeoutMs });
+    }
+  }
+
+  private async generate(req: AskRequest, chunks: readonly RetrievedChunk[], history: readonly ChatTurn[], handlers: AskHandlers): Promise<string> {
+    const llm = this.options.llm;
+    if (!llm || !this.answerChain) throw new AppError("INTERNAL", "no answer model configured");
+    const where = { provider: llm.config.provider, model: llm.config.model, timeoutMs: llm.config.timeoutMs };
+    const signal = this.deadline(req.signal);
+    let answer = "";
+    try {
+      const stream = await this.answerChain.stream(
+        { context: formatContext(chunks), question: req.question, history: historyMessages(history) },
+        { signal },
+      );
+      for await (const piece of stream) {
+        if (!piece) continue;
+        answer += piece;
+        if (answer.length > MAX_ANSWER_CHARS) {
+          throw toUpstreamError(new SyntaxError("answer too long"), where);
+        }
+        handlers.onToken?.(piece);
+      }
+    } catch (err) {
+      if (req.signal?.aborted) throw err;
+      if (signal.aborted) throw toUpstreamError(Object.assign(new Error("deadline"), { name: "TimeoutError" }), where);
+      throw toUpstreamError(err, where);
+    }
+    return answer;
+  }
+
+  /** The whole model call (all retries, the whole stream) must finish within LLM_TIMEOUT_MS. */
+  private deadline(signal?: AbortSignal): AbortSignal {
+    const timeout = AbortSignal.timeout(this.options.llm?.config.timeoutMs ?? 60_000);
+    return signal ? AbortSignal.any([signal, timeout]) : timeout;
+  }
+
+  private sourcesOf(chunks: readonly RetrievedChunk[], query: string): AnswerSource[] {
+    const terms = this.kb.tokenizer.analyzeQuery(query).words;
+    return chunks.map((c) => {
+      const { text: _text, ...hit } = toHit(c, terms);
+      return hit;
+    });
+  }
+
+  private notFound(question: string, handlers: AskHandlers, retrievalMs: number): AskResponse {
+    const answer = notFoundMessage(question);
+    handlers.onSources?.([]);
+    handlers.onToken?.(answer);
+    return this.response(answer, false, [], retrievalMs, 0);
+  }
+
+  private response(answer: string, found: boolean, sources: AnswerSource[], retrievalMs: number, generationMs: number): AskResponse {
+    return { answer, found, sources, mode: this.mode, model: this.modelName, timings: { retrievalMs: round(retrievalMs), generationMs: round(generationMs) } };
+  }
+}
