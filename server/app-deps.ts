@@ -1,3 +1,4 @@
+import type { AnswerService } from "../src/answer/answer-service.ts";
 import type { AppConfig } from "../src/config/config.ts";
 import type { KnowledgeBase } from "../src/knowledge-base/knowledge-base.ts";
 import type { Logger } from "./logger.ts";
@@ -8,4 +9,5 @@ export interface AppDeps {
   kb: KnowledgeBase;
   logger: Logger;
   llm: { provider: string; model: string } | null;
+  answers: AnswerService;
 }

@@ -4,6 +4,7 @@ import type { AppDeps } from "./app-deps.ts";
 import { badRequest } from "./http-error.ts";
 import { errorHandler } from "./middleware/error-handler.ts";
 import { requestId } from "./middleware/request-id.ts";
+import { askRoute } from "./routes/ask-route.ts";
 import { healthRoute } from "./routes/health-route.ts";
 import { searchRoute } from "./routes/search-route.ts";
 
@@ -30,6 +31,7 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(healthRoute(deps));
   app.use(searchRoute(deps));
+  app.use(askRoute(deps));
   app.use((req, _res, next) => next(badRequest(`No route for ${req.method} ${req.path}`, "NOT_FOUND", 404)));
   app.use(errorHandler(deps.logger));
   return app;
