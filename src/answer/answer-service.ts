@@ -1,4 +1,3 @@
-import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { LlmConfig } from "../config/config.ts";
 import { AppError } from "../errors/app-error.ts";
 import { type KnowledgeBase, toHit } from "../knowledge-base/knowledge-base.ts";
@@ -7,7 +6,7 @@ import { checkCitations } from "./citations.ts";
 import { extractAnswer } from "./extractive-answerer.ts";
 import { notFoundMessage } from "./language.ts";
 import { formatContext } from "./prompts.ts";
-import { createAnswerChain, createRewriteChain, historyMessages } from "./rag-chain.ts";
+import type { RagChains } from "./rag-chain.ts";
 import { supportsAnswer } from "./relevance.ts";
 import type { AnswerSource, AskHandlers, AskRequest, AskResponse, ChatTurn } from "./types.ts";
 import { isAbort, toUpstreamError } from "./upstream-error.ts";
@@ -17,8 +16,8 @@ export const MAX_ANSWER_CHARS = 20_000;
 
 export interface AnswerServiceOptions {
   defaultK: number;
-  /** The answer model; null for offline extractive answers. */
-  llm: { model: BaseChatModel; config: LlmConfig } | null;
+  /** The answer model's chains; null for offline extractive answers. */
+  llm: { chains: RagChains; config: LlmConfig } | null;
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
@@ -35,16 +34,10 @@ function looksLikeFollowUp(question: string): boolean {
  * LangChain chain (LLM mode) or the extractive answerer (offline). Sources are reported before the first token.
  */
 export class AnswerService {
-  private readonly answerChain;
-  private readonly rewriteChain;
-
   constructor(
     private readonly kb: KnowledgeBase,
     private readonly options: AnswerServiceOptions,
-  ) {
-    this.answerChain = options.llm ? createAnswerChain(options.llm.model) : undefined;
-    this.rewriteChain = options.llm ? createRewriteChain(options.llm.model) : undefined;
-  }
+  ) {}
 
   get mode(): "llm" | "extractive" {
     return this.options.llm ? "llm" : "extractive";
@@ -94,10 +87,10 @@ export class AnswerService {
   }
 
   private async retrievalQuery(question: string, history: readonly ChatTurn[], signal?: AbortSignal): Promise<string> {
-    if (!this.rewriteChain || history.length === 0 || !this.options.llm) return question;
-    const { config } = this.options.llm;
+    if (history.length === 0 || !this.options.llm) return question;
+    const { config, chains } = this.options.llm;
     try {
-      const rewritten = await this.rewriteChain.invoke({ question, history: historyMessages(history) }, { signal: this.deadline(signal) });
+      const rewritten = await chains.rewrite({ question, history }, this.deadline(signal));
       const q = rewritten.trim();
       return q.length > 0 && q.length <= 2000 ? q : question;
     } catch (err) {
@@ -108,15 +101,12 @@ export class AnswerService {
 
   private async generate(req: AskRequest, chunks: readonly RetrievedChunk[], history: readonly ChatTurn[], handlers: AskHandlers): Promise<string> {
     const llm = this.options.llm;
-    if (!llm || !this.answerChain) throw new AppError("INTERNAL", "no answer model configured");
+    if (!llm) throw new AppError("INTERNAL", "no answer model configured");
     const where = { provider: llm.config.provider, model: llm.config.model, timeoutMs: llm.config.timeoutMs };
     const signal = this.deadline(req.signal);
     let answer = "";
     try {
-      const stream = await this.answerChain.stream(
-        { context: formatContext(chunks), question: req.question, history: historyMessages(history) },
-        { signal },
-      );
+      const stream = await llm.chains.answer({ context: formatContext(chunks), question: req.question, history }, signal);
       for await (const piece of stream) {
         if (!piece) continue;
         answer += piece;

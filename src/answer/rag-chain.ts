@@ -35,3 +35,18 @@ export function createRewriteChain(model: BaseChatModel): Runnable<{ question: s
   const prompt = ChatPromptTemplate.fromMessages([["system", REWRITE_PROMPT], new MessagesPlaceholder("history"), ["human", "{question}"]]);
   return prompt.pipe(model).pipe(new StringOutputParser());
 }
+
+/** The two model calls the answer service makes, behind plain functions so it needs no LangChain types. */
+export interface RagChains {
+  answer(input: { context: string; question: string; history: readonly ChatTurn[] }, signal: AbortSignal): Promise<AsyncIterable<string>>;
+  rewrite(input: { question: string; history: readonly ChatTurn[] }, signal: AbortSignal): Promise<string>;
+}
+
+export function createRagChains(model: BaseChatModel): RagChains {
+  const answerChain = createAnswerChain(model);
+  const rewriteChain = createRewriteChain(model);
+  return {
+    answer: (input, signal) => answerChain.stream({ ...input, history: historyMessages(input.history) }, { signal }),
+    rewrite: (input, signal) => rewriteChain.invoke({ ...input, history: historyMessages(input.history) }, { signal }),
+  };
+}

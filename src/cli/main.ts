@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { loadConfig } from "../config/config.ts";
 import { AppError, ConfigError, describeError } from "../errors/app-error.ts";
+import { askCommand } from "./commands/ask-command.ts";
 import { evalCommand } from "./commands/eval-command.ts";
 import { ingestCommand } from "./commands/ingest-command.ts";
 import { searchCommand } from "./commands/search-command.ts";
@@ -9,6 +10,7 @@ import { searchCommand } from "./commands/search-command.ts";
 const COMMANDS: Record<string, (argv: string[], cfg: (o: { docsDir?: string; storeDir?: string }) => ReturnType<typeof loadConfig>) => Promise<number>> = {
   ingest: ingestCommand,
   search: searchCommand,
+  ask: askCommand,
   eval: evalCommand,
 };
 
@@ -17,6 +19,7 @@ const USAGE = `Usage: tsx src/cli/main.ts <command> [options]   (or: npm run <co
 Commands:
   ingest   build the index from DOCS_DIR
   search   retrieve passages for a query
+  ask      answer a question with citations
   eval     hit@k / MRR for a question file
 
 Every command has --help.`;

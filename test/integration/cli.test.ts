@@ -29,6 +29,16 @@ describe("CLI: ingest, search, eval (child processes)", () => {
     expect(r.stdout).toContain("8192");
   });
 
+  it("ask prints an extractive answer with citations and sources", async () => {
+    const r = await runTs(CLI, ["ask", "星河-7B 的上下文长度是多少？"], env());
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/8192.*\[1\]/);
+    expect(r.stdout).toMatch(/Sources:\n {2}\[1\] models\.md — 模型速览 › 一\. 开源模型 › 1\. 星河系列/);
+    expect(r.stderr).toMatch(/extractive \(offline\)/);
+    const json = JSON.parse((await runTs(CLI, ["ask", "怎样烤面包？", "--json"], env())).stdout);
+    expect(json).toMatchObject({ found: false, sources: [], mode: "extractive", model: "local" });
+  });
+
   it("search --json prints the /search shape", async () => {
     const r = await runTs(CLI, ["search", "Orion-2", "--json", "-k", "1"], env());
     const parsed = JSON.parse(r.stdout);
@@ -89,7 +99,7 @@ describe("CLI: ingest, search, eval (child processes)", () => {
   });
 
   it("every command has --help", async () => {
-    for (const cmd of ["ingest", "search", "eval"]) {
+    for (const cmd of ["ingest", "search", "ask", "eval"]) {
       const r = await runTs(CLI, [cmd, "--help"], env());
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/^Usage: npm run/);
