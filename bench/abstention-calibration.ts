@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadConfig } from "../src/config/config.ts";
+import { MIN_MASS, MIN_SHARE, supportsAnswer } from "../src/answer/relevance.ts";
 import { KnowledgeBase } from "../src/knowledge-base/knowledge-base.ts";
 import { sharedDir } from "./shared-dir.ts";
 
@@ -23,14 +24,14 @@ async function kbFor(docsDir: string, name: string) {
   return kb;
 }
 
-type Row = { set: string; question: string; share: number; mass: number; best: number };
+type Row = { set: string; question: string; share: number; mass: number; best: number; answered: boolean };
 const rows: Row[] = [];
 async function measure(kb: KnowledgeBase, set: string, questions: string[]) {
   for (const q of questions) {
     const hits = await kb.retrieve(q, 5);
     const share = Math.max(0, ...hits.map((h) => Math.max(h.signals.coverage.words.share, h.signals.coverage.bigrams.share)));
     const mass = Math.max(0, ...hits.map((h) => h.signals.coverage.words.mass));
-    rows.push({ set, question: q, share, mass, best: share });
+    rows.push({ set, question: q, share, mass, best: share, answered: hits.some(supportsAnswer) });
   }
 }
 
@@ -56,12 +57,19 @@ try {
     const at = (p: number) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))]?.toFixed(3);
     console.log(`| ${set} | ${xs.length} | ${xs[0]?.toFixed(3)} | ${at(0.1)} | ${at(0.5)} | ${xs.at(-1)?.toFixed(3)} |`);
   }
-  console.log("\nThreshold sweep (answer when best coverage ≥ t):\n| t | on-topic answered | off-topic refused |\n| --- | --- | --- |");
   const on = rows.filter((r) => r.set.startsWith("on"));
   const off = rows.filter((r) => r.set.startsWith("off"));
-  for (const t of [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6]) {
-    console.log(`| ${t} | ${on.filter((r) => r.best >= t).length}/${on.length} | ${off.filter((r) => r.best < t).length}/${off.length} |`);
+  console.log("\nRule grid (answer when the best chunk's share ≥ S or its matched-term mass ≥ M):\n| S \\ M | 1.0 | 1.5 | 2.0 |\n| --- | --- | --- | --- |");
+  for (const S of [0.4, 0.45, 0.5, 0.55, 0.6]) {
+    const cells = [1.0, 1.5, 2.0].map((M) => {
+      const answered = (r: Row) => r.share >= S || r.mass >= M;
+      return `${on.filter(answered).length}/${on.length} answered, ${off.filter((r) => !answered(r)).length}/${off.length} refused`;
+    });
+    console.log(`| ${S} | ${cells.join(" | ")} |`);
   }
+  console.log(
+    `\nCurrent rule (share ≥ ${MIN_SHARE} or mass ≥ ${MIN_MASS}, src/answer/relevance.ts): on-topic answered ${on.filter((r) => r.answered).length}/${on.length}, off-topic refused ${off.filter((r) => !r.answered).length}/${off.length}`,
+  );
   if (process.argv.includes("-v")) for (const r of rows) console.log(r.set.padEnd(16), r.share.toFixed(3), r.mass.toFixed(3), r.question);
 } finally {
   rmSync(work, { recursive: true, force: true });
