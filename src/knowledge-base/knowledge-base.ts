@@ -133,8 +133,9 @@ export class KnowledgeBase {
   async retrieveDetailed(query: string, k: number, signal?: AbortSignal): Promise<{ chunks: RetrievedChunk[]; plan: QueryPlan; index: KnowledgeIndex }> {
     const snapshot = this.snapshot;
     if (!snapshot) throw new IndexNotFoundError(this.config.storeDir);
-    const chunks = await this.retriever.search(snapshot, { query, k: Math.min(Math.max(1, k), MAX_K), ...(signal ? { signal } : {}) });
-    return { chunks, plan: this.retriever.plan(query), index: snapshot.index };
+    const plan = this.retriever.plan(query);
+    const chunks = await this.retriever.search(snapshot, { query, k: Math.min(Math.max(1, k), MAX_K), ...(signal ? { signal } : {}) }, plan);
+    return { chunks, plan, index: snapshot.index };
   }
 
   async search(query: string, k: number, signal?: AbortSignal): Promise<SearchHit[]> {

@@ -109,12 +109,11 @@ export class HybridRetriever {
     return planQuery(this.tokenizer, query, this.settings);
   }
 
-  async search(snapshot: SearchSnapshot, req: SearchRequest): Promise<RetrievedChunk[]> {
+  async search(snapshot: SearchSnapshot, req: SearchRequest, plan: QueryPlan = this.plan(req.query)): Promise<RetrievedChunk[]> {
     const { index, embedder } = snapshot;
     const k = Math.max(1, Math.min(req.k, index.chunks.length));
     if (index.chunks.length === 0) return [];
     const pool = Math.max(this.settings.candidates, k * 4);
-    const plan = planQuery(this.tokenizer, req.query, this.settings);
 
     const queryVector = await embedder.embedQuery(req.query, req.signal);
     req.signal?.throwIfAborted();
