@@ -6,6 +6,7 @@ import { errorHandler } from "./middleware/error-handler.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { askRoute } from "./routes/ask-route.ts";
 import { healthRoute } from "./routes/health-route.ts";
+import { openaiRoute } from "./routes/openai-route.ts";
 import { searchRoute } from "./routes/search-route.ts";
 
 export const JSON_BODY_LIMIT = "64kb";
@@ -32,6 +33,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRoute(deps));
   app.use(searchRoute(deps));
   app.use(askRoute(deps));
+  app.use(openaiRoute(deps));
   app.use((req, _res, next) => next(badRequest(`No route for ${req.method} ${req.path}`, "NOT_FOUND", 404)));
   app.use(errorHandler(deps.logger));
   return app;
