@@ -115,6 +115,9 @@ export class AnswerService {
         }
         handlers.onToken?.(piece);
       }
+      // A 200 that is not an event stream (an HTML login page, plain JSON) parses as zero events: that is a bad
+      // response, not an empty answer to show as found.
+      if (answer.trim() === "") throw toUpstreamError(new SyntaxError("no answer text in the stream"), where);
     } catch (err) {
       if (req.signal?.aborted) throw err;
       if (signal.aborted) throw toUpstreamError(Object.assign(new Error("deadline"), { name: "TimeoutError" }), where);

@@ -47,6 +47,12 @@ export function createRagChains(model: BaseChatModel): RagChains {
   const rewriteChain = createRewriteChain(model);
   return {
     answer: (input, signal) => answerChain.stream({ ...input, history: historyMessages(input.history) }, { signal }),
-    rewrite: (input, signal) => rewriteChain.invoke({ ...input, history: historyMessages(input.history) }, { signal }),
+    // Streamed and joined, not `.invoke()`d: invoking a streaming ChatOpenAI estimates token usage with tiktoken, which
+    // downloads its BPE table from tiktoken.pages.dev — a host nobody configured, and offline it stalls to the deadline.
+    rewrite: async (input, signal) => {
+      let text = "";
+      for await (const piece of await rewriteChain.stream({ ...input, history: historyMessages(input.history) }, { signal })) text += piece;
+      return text;
+    },
   };
 }

@@ -64,6 +64,11 @@ export interface FakeOpenAIOptions {
   chatReply?: (request: RecordedRequest) => string | ChatReply;
   /** Delay between streamed deltas. Default 0. */
   tokenDelayMs?: number;
+  /**
+   * Chat SSE: delay after the first write (the role chunk), i.e. before the first content token, when it should differ
+   * from `tokenDelayMs` — a model's "time to first token". Default: `tokenDelayMs`.
+   */
+  firstTokenDelayMs?: number;
   /** Ids listed by GET …/models. */
   models?: string[];
 }
@@ -272,7 +277,7 @@ export async function startFakeOpenAI(opts: FakeOpenAIOptions = {}): Promise<Fak
       }
       res.write(w);
       // A split chunk always gets a pause so its halves reach the client as separate reads.
-      const wait = i === pauseAfter ? Math.max(delay, 20) : delay;
+      const wait = i === pauseAfter ? Math.max(delay, 20) : i === 0 ? (opts.firstTokenDelayMs ?? delay) : delay;
       if (wait > 0) later(wait, () => step(i + 1));
       else setImmediate(() => step(i + 1));
     };
