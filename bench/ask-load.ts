@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { spawn } from "node:child_process";
 import autocannon from "autocannon";
 import { createApp } from "../server/create-app.ts";
 import { createLogger } from "../server/logger.ts";
@@ -74,6 +75,32 @@ async function listen(config: AppConfig, kb: KnowledgeBase): Promise<{ url: stri
   };
 }
 
+/** `npm start` as a child process on a free port over the bench's index; resolves once it logs its URL. */
+async function startServerProcess(env: Record<string, string>): Promise<{ url: string; stop: () => Promise<void> }> {
+  const child = spawn(join(root, "node_modules/.bin/tsx"), [join(root, "server/start-server.ts")], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", PORT: "0", LOG_LEVEL: "info", DOCS_DIR: join(root, "docs-corpus"), VECTORSTORE_DIR: join(work, "store"), ...env },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let log = "";
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr.on("data", (d: Buffer) => {
+      log += d.toString();
+      const m = /"msg":"listening","url":"(http:\/\/[^"]+)"/.exec(log);
+      if (m?.[1]) resolve(m[1]);
+    });
+    child.on("exit", (code) => reject(new Error(`server exited with ${code}: ${log}`)));
+  });
+  return {
+    url,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
 async function askJson(url: string, question: string): Promise<{ status: number; found: boolean }> {
   const res = await fetch(`${url}/ask`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ question }) });
   const body = (await res.json()) as { found?: boolean };
@@ -111,6 +138,11 @@ try {
   // One connection: the per-request service time with no queueing, to read the 16-connection figures against.
   const single = await autocannon({ url: server.url, connections: 1, duration: SINGLE_SECONDS, workers: 1, requests });
   await server.close();
+
+  // ---- 1b. the same load against `npm start` as a separate process with WEB_CONCURRENCY=2 (one worker per core) ----
+  const cluster = await startServerProcess({ WEB_CONCURRENCY: "2" });
+  const clusterLoad = await autocannon({ url: cluster.url, connections: CONNECTIONS, duration: SECONDS, workers: 1, requests });
+  await cluster.stop();
 
   // ---- 2. time to first token in LLM mode ----
   const fake = await startFakeOpenAI({
@@ -196,6 +228,12 @@ try {
       timeouts: load.timeouts,
       non2xx: load.non2xx,
     },
+    webConcurrency2: {
+      requests: clusterLoad.requests.total,
+      requestsPerSecond: clusterLoad.requests.average,
+      latencyMs: { p50: clusterLoad.latency.p50, p90: clusterLoad.latency.p90, p99: clusterLoad.latency.p99 },
+      errors: clusterLoad.errors + clusterLoad.timeouts + clusterLoad.non2xx,
+    },
     singleConnection: {
       seconds: SINGLE_SECONDS,
       requestsPerSecond: single.requests.average,
@@ -215,6 +253,7 @@ try {
   const l = result.load;
   const t = result.ttft;
   const s1 = result.singleConnection;
+  const w2 = result.webConcurrency2;
   const ok = (pass: boolean) => (pass ? "✓" : "✗");
   const table = [
     `## /ask benchmark (${result.date})`,
@@ -231,6 +270,9 @@ try {
     `| /ask latency p99 | ${l.latencyMs.p99} ms | ≤ ${TARGETS.p99Ms} ms | ${ok(l.latencyMs.p99 <= TARGETS.p99Ms)} |`,
     `| errors / timeouts / non-2xx | ${l.errors} / ${l.timeouts} / ${l.non2xx} | 0 | ${ok(l.errors + l.timeouts + l.non2xx === 0)} |`,
     `| 1 connection (${s1.seconds} s): throughput, latency p50 / p99, errors | ${s1.requestsPerSecond.toFixed(0)} req/s, ${s1.latencyMs.p50} / ${s1.latencyMs.p99} ms, ${s1.errors} | | |`,
+    `| \`WEB_CONCURRENCY=2 npm start\` (separate process, 2 workers), ${l.connections} connections: throughput | ${w2.requestsPerSecond.toFixed(0)} req/s (${w2.requests} requests) | | |`,
+    `| same: latency p50 / p90 / p99 | ${w2.latencyMs.p50} / ${w2.latencyMs.p90} / ${w2.latencyMs.p99} ms | ≤ ${TARGETS.p50Ms} / – / ≤ ${TARGETS.p99Ms} ms | ${ok(w2.latencyMs.p50 <= TARGETS.p50Ms && w2.latencyMs.p99 <= TARGETS.p99Ms)} |`,
+    `| same: errors / timeouts / non-2xx | ${w2.errors} | 0 | ${ok(w2.errors === 0)} |`,
     `| TTFT overhead p50 | ${ms(t.overheadMs.p50)} ms | ≤ ${TARGETS.ttftOverheadMs} ms | ${ok(t.overheadMs.p50 <= TARGETS.ttftOverheadMs)} |`,
     `| TTFT overhead p90 | ${ms(t.overheadMs.p90)} ms | ≤ ${TARGETS.ttftOverheadMs} ms | ${ok(t.overheadMs.p90 <= TARGETS.ttftOverheadMs)} |`,
     `| same, client straight to the fake (floor), p50 / p90 | ${ms(t.directOverheadMs.p50)} / ${ms(t.directOverheadMs.p90)} ms | | |`,

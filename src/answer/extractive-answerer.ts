@@ -25,7 +25,7 @@ interface Candidate {
   chunk: number;
   order: number;
   score: number;
-  bigrams: Set<string>;
+  bigrams: ReadonlySet<string>;
 }
 
 export interface ExtractiveAnswer {
@@ -51,12 +51,18 @@ export function extractAnswer(
 ): ExtractiveAnswer | undefined {
   const candidates: Candidate[] = [];
   chunks.forEach((chunk, c) => {
-    splitSentences(chunk.text).forEach((raw, order) => {
-      const text = clean(raw);
+    // Sentence analyses depend only on the chunk, so they are computed once per snapshot.
+    const sentences = index.memoize(`sentences:${chunk.id}`, () =>
+      splitSentences(chunk.text)
+        .map((raw) => clean(raw))
+        .map((text) => {
+          const a = tokenizer.analyze(text);
+          return { text, words: new Set(a.words), bigrams: new Set(a.bigrams) };
+        }),
+    );
+    sentences.forEach(({ text, words: wordSet, bigrams: bigramSet }, order) => {
       if (text.length < 6) return;
-      const a = tokenizer.analyze(text);
-      const words = termCoverage(plan.own.words, new Set(a.words), (t) => index.words.idf(t), index.words.maxIdf, plan.alternatives);
-      const bigramSet = new Set(a.bigrams);
+      const words = termCoverage(plan.own.words, wordSet, (t) => index.words.idf(t), index.words.maxIdf, plan.alternatives);
       const bigrams = termCoverage(plan.own.bigrams, bigramSet, (t) => index.bigrams.idf(t), index.bigrams.maxIdf, plan.alternatives);
       const share = (words.share + bigrams.share) / 2;
       if (share <= 0) return;

@@ -50,6 +50,7 @@ const EnvSchema = z.object({
   ADMIN_TOKEN: optionalString,
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   WATCH_DOCS: bool.default(false),
+  WEB_CONCURRENCY: int(1, 64).default(1),
 });
 
 export interface ProviderConfig {
@@ -78,6 +79,8 @@ export interface AppConfig {
   adminToken: string | undefined;
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
   watchDocs: boolean;
+  /** HTTP worker processes (Node cluster); 1 serves from this process. */
+  workers: number;
 }
 
 export const LOCAL_EMBEDDING_DIMENSIONS = 1024;
@@ -161,5 +164,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminToken: e.ADMIN_TOKEN,
     logLevel: e.LOG_LEVEL,
     watchDocs: e.WATCH_DOCS,
+    workers: e.WEB_CONCURRENCY,
   };
 }

@@ -131,18 +131,19 @@ export class HybridRetriever {
     const denseById = new Map(dense.map((n) => [n.label, n.similarity]));
     const bm25ById = new Map(words.map((d) => [d.doc, d.score]));
     const picked: RetrievedChunk[] = [];
-    const pickedSets: Set<string>[] = [];
+    const pickedSets: ReadonlySet<string>[] = [];
     for (const item of fused) {
       if (picked.length >= k) break;
       const chunk = index.chunks[item.id];
       if (!chunk) continue;
-      const set = new Set(index.tokens[item.id]?.bigrams ?? []);
+      const sets = index.tokenSets(item.id);
+      const set = sets.bigrams;
       if (pickedSets.some((s) => jaccard(s, set) >= this.settings.duplicateThreshold)) continue;
       pickedSets.push(set);
       const d = denseById.get(item.id);
       const b = bm25ById.get(item.id);
       const coverage = {
-        words: termCoverage(plan.own.words, new Set(index.tokens[item.id]?.words ?? []), (t) => index.words.idf(t), index.words.maxIdf, plan.alternatives),
+        words: termCoverage(plan.own.words, sets.words, (t) => index.words.idf(t), index.words.maxIdf, plan.alternatives),
         bigrams: termCoverage(plan.own.bigrams, set, (t) => index.bigrams.idf(t), index.bigrams.maxIdf, plan.alternatives),
       };
       picked.push({

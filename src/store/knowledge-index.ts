@@ -54,7 +54,38 @@ export class KnowledgeIndex {
   get documentCount(): number {
     return this.manifest.counts.documents;
   }
+
+  private readonly setCache = new Map<number, { words: ReadonlySet<string>; bigrams: ReadonlySet<string> }>();
+
+  /**
+   * Token sets of a chunk, built on first use and kept (bounded) for the life of this snapshot: retrieval needs them
+   * for coverage and de-duplication on every query, and popular chunks come back again and again.
+   */
+  tokenSets(position: number): { words: ReadonlySet<string>; bigrams: ReadonlySet<string> } {
+    let sets = this.setCache.get(position);
+    if (!sets) {
+      const t = this.tokens[position];
+      sets = { words: new Set(t?.words ?? []), bigrams: new Set(t?.bigrams ?? []) };
+      if (this.setCache.size >= MAX_CACHED) this.setCache.clear();
+      this.setCache.set(position, sets);
+    }
+    return sets;
+  }
+
+  private readonly memo = new Map<string, unknown>();
+
+  /** A per-snapshot memo for derived data other modules compute from chunks (e.g. sentence analyses); bounded. */
+  memoize<T>(key: string, compute: () => T): T {
+    if (this.memo.has(key)) return this.memo.get(key) as T;
+    const value = compute();
+    if (this.memo.size >= MAX_CACHED) this.memo.clear();
+    this.memo.set(key, value);
+    return value;
+  }
 }
+
+/** Entries kept per cache: enough for every chunk of a mid-sized knowledge base, bounded for huge ones. */
+const MAX_CACHED = 20_000;
 
 function readJson(dir: string, name: string): unknown {
   return JSON.parse(readFileSync(join(dir, name), "utf8"));

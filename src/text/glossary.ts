@@ -48,16 +48,20 @@ const PAIRS: readonly [string, string][] = [
 ];
 
 interface Entry {
-  from: string[];
+  from: { term: string; pattern: RegExp | undefined }[];
   to: string[];
 }
+
+// Latin terms match on word boundaries ("rag" must not match "storage"); patterns are compiled once.
+const compile = (terms: string[]) =>
+  terms.map((term) => ({ term, pattern: /^[a-z]/.test(term) ? new RegExp(`\\b${term.replace(/[-]/g, "[- ]?")}\\b`) : undefined }));
 
 const ENTRIES: Entry[] = PAIRS.flatMap(([zh, en]) => {
   const zhTerms = zh.split("|");
   const enTerms = en.split("|");
   return [
-    { from: zhTerms, to: enTerms },
-    { from: enTerms, to: zhTerms },
+    { from: compile(zhTerms), to: enTerms },
+    { from: compile(enTerms), to: zhTerms },
   ];
 });
 
@@ -68,17 +72,13 @@ export interface Expansion {
   equivalents: string[];
 }
 
-function occurs(term: string, lower: string): boolean {
-  return /^[a-z]/.test(term) ? new RegExp(`\\b${term.replace(/[-]/g, "[- ]?")}\\b`).test(lower) : lower.includes(term);
-}
-
 /** Glossary vocabulary found in the query, with its equivalents in the other language; empty when nothing matches. */
 export function crossLanguageExpansions(query: string): Expansion[] {
   const lower = query.toLowerCase();
   const out: Expansion[] = [];
   for (const e of ENTRIES) {
-    const matched = e.from.find((term) => occurs(term, lower));
-    if (matched) out.push({ matched, equivalents: e.to });
+    const matched = e.from.find(({ term, pattern }) => (pattern ? pattern.test(lower) : lower.includes(term)));
+    if (matched) out.push({ matched: matched.term, equivalents: e.to });
   }
   return out;
 }

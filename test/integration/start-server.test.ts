@@ -57,3 +57,25 @@ describe("npm start (server/start-server.ts)", () => {
     expect(await server.exited).toBe(1);
   }, 30_000);
 });
+
+describe("npm start with WEB_CONCURRENCY=2", () => {
+  it("serves from two worker processes and stops them all on SIGTERM", async () => {
+    const ws = tempWorkspace(FIXTURE_CORPUS);
+    try {
+      const server = startServer({ DOCS_DIR: ws.docsDir, VECTORSTORE_DIR: ws.storeDir, WEB_CONCURRENCY: "2" });
+      const url = await server.url;
+      const results = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          fetch(`${url}/ask`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ question: "星河-7B 的上下文长度" }) }).then(
+            (r) => r.json() as Promise<{ found: boolean }>,
+          ),
+        ),
+      );
+      expect(results.every((r) => r.found)).toBe(true);
+      server.child.kill("SIGTERM");
+      expect(await server.exited).toBe(0);
+    } finally {
+      ws.cleanup();
+    }
+  }, 60_000);
+});
