@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { loadConfig } from "../config/config.ts";
-import { AppError, ConfigError, describeError } from "../errors/app-error.ts";
+import { AppError, ConfigError, describeError, IndexNotFoundError } from "../errors/app-error.ts";
 import { askCommand } from "./commands/ask-command.ts";
 import { evalCommand } from "./commands/eval-command.ts";
 import { ingestCommand } from "./commands/ingest-command.ts";
@@ -44,7 +44,8 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    if (err instanceof ConfigError || err instanceof AppError) console.error(`Error [${err.code}]: ${err.message}`);
+    if (err instanceof IndexNotFoundError) console.error(`Error [${err.code}]: no index in ${err.dir}. Build it with: npm run ingest`);
+    else if (err instanceof ConfigError || err instanceof AppError) console.error(`Error [${err.code}]: ${err.message}`);
     else console.error(`Unexpected error: ${describeError(err)}`);
     if (process.env.DEBUG && err instanceof Error) console.error(err.stack);
     process.exitCode = 1;

@@ -53,8 +53,11 @@ export class IndexMismatchError extends AppError {
 }
 
 export class IndexNotFoundError extends AppError {
+  readonly dir: string;
   constructor(dir: string) {
-    super("INDEX_NOT_FOUND", `No index in ${dir}. Build it with: npm run ingest`, { status: 503, expose: true });
+    // The message reaches HTTP clients, so it names the setting, not the server's file layout.
+    super("INDEX_NOT_FOUND", "No index has been built yet (VECTORSTORE_DIR). Build it with: npm run ingest", { status: 503, expose: true });
+    this.dir = dir;
   }
 }
 
