@@ -1,5 +1,6 @@
 import type { AnswerService } from "../src/answer/answer-service.ts";
 import type { AppConfig } from "../src/config/config.ts";
+import type { RebuildJobs } from "../src/ingest/rebuild-jobs.ts";
 import type { KnowledgeBase } from "../src/knowledge-base/knowledge-base.ts";
 import type { Logger } from "./logger.ts";
 
@@ -10,4 +11,6 @@ export interface AppDeps {
   logger: Logger;
   llm: { provider: string; model: string } | null;
   answers: AnswerService;
+  /** Rebuilds started over HTTP; optional so read-only embeddings of the app need not provide it. */
+  jobs?: RebuildJobs;
 }

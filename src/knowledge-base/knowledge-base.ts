@@ -34,6 +34,17 @@ export interface KnowledgeBaseStatus {
 
 export const MAX_K = 50;
 
+/** A document in the knowledge base, as GET /documents lists it. `id` is stable for a given path. */
+export interface DocumentInfo {
+  id: string;
+  source: string;
+  title: string;
+  format: string;
+  chunks: number;
+  bytes: number;
+  updatedAt: string;
+}
+
 /**
  * The knowledge base as the CLI and the server see it: the current index snapshot, its query embedder, and the
  * retriever. A snapshot is swapped in whole; a query keeps the snapshot it started with.
@@ -106,6 +117,13 @@ export class KnowledgeBase {
     });
     this.adopt(index);
     return summary;
+  }
+
+  listDocuments(): DocumentInfo[] {
+    const files = this.snapshot?.index.manifest.files ?? {};
+    return Object.entries(files)
+      .map(([source, f]) => ({ id: f.docId, source, title: f.title, format: f.format, chunks: f.chunks, bytes: f.bytes, updatedAt: f.updatedAt }))
+      .sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
   }
 
   status(): KnowledgeBaseStatus {
