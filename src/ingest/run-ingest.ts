@@ -1,15 +1,18 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { AppError, describeError } from "../errors/app-error.ts";
+import { basename } from "node:path";
+import { AppError, describeError, IndexMismatchError } from "../errors/app-error.ts";
 import { type EmbeddingModel, isFittable } from "../providers/embedding-model.ts";
 import { type ChunkRecord, indexText } from "../store/chunk-record.ts";
-import type { HnswSettings } from "../store/hnsw-index.ts";
-import { type KnowledgeIndex, type LexicalTokens, writeIndex } from "../store/knowledge-index.ts";
-import { type ManifestFile, SCHEMA_VERSION, TOKENIZER_VERSION } from "../store/manifest.ts";
+import { HnswIndex, type HnswSettings } from "../store/hnsw-index.ts";
+import { removeBuildLeftovers } from "../store/index-files.ts";
+import { hasIndex, hnswFileOf, type KnowledgeIndex, type LexicalTokens, readIndex, writeIndex } from "../store/knowledge-index.ts";
+import { checkEmbedder, chunkerDrift, type ManifestFile, SCHEMA_VERSION, TOKENIZER_VERSION } from "../store/manifest.ts";
 import { sha256, shortId } from "../text/hash.ts";
 import type { Tokenizer } from "../text/tokenizer.ts";
 import { CHUNKER_VERSION, type ChunkerSettings, chunkSections } from "./chunker.ts";
 import { createLoaderRegistry, type LoaderRegistry } from "./loaders/registry.ts";
-import { scanDocs } from "./scan-docs.ts";
+import { acquireRebuildLock } from "./rebuild-lock.ts";
+import { type ScannedFile, scanDocs } from "./scan-docs.ts";
 
 export type IngestPhase = "scan" | "parse" | "embed" | "write";
 
@@ -28,6 +31,8 @@ export interface IngestOptions {
   tokenizer: Tokenizer;
   chunker: ChunkerSettings;
   hnsw: HnswSettings;
+  /** Rebuild everything from scratch instead of reusing the published index. */
+  full?: boolean;
   batchSize?: number;
   loaders?: LoaderRegistry;
   onProgress?: (p: IngestProgress) => void;
@@ -35,7 +40,14 @@ export interface IngestOptions {
 }
 
 export interface IngestSummary {
+  mode: "full" | "incremental";
+  /** Documents in the index after the build. */
   files: number;
+  filesAdded: number;
+  filesChanged: number;
+  filesRemoved: number;
+  filesUnchanged: number;
+  /** Live chunks in the index after the build. */
   chunks: number;
   embedded: number;
   reused: number;
@@ -44,6 +56,8 @@ export interface IngestSummary {
   failed: { source: string; error: string }[];
   seconds: number;
   buildId: string;
+  /** False when nothing changed: the published index was kept as it was. */
+  published: boolean;
 }
 
 export interface IngestResult {
@@ -51,9 +65,61 @@ export interface IngestResult {
   index: KnowledgeIndex;
 }
 
+/** When tombstones outnumber live chunks, an incremental build compacts (rebuilds the graph) instead. */
+const MAX_TOMBSTONE_RATIO = 0.5;
+
+interface ParsedFile {
+  file: ScannedFile;
+  hash: string;
+  entry: ManifestFile;
+  chunks: ChunkRecord[];
+}
+
+function chunkRecords(source: string, title: string, docId: string, chunks: ReturnType<typeof chunkSections>): ChunkRecord[] {
+  const seen = new Map<string, number>();
+  return chunks.map((c): ChunkRecord => {
+    const hash = sha256(c.text).slice(0, 32);
+    // Identical chunks within one document (repeated boilerplate) still get distinct, stable ids.
+    const n = seen.get(hash) ?? 0;
+    seen.set(hash, n + 1);
+    return {
+      id: shortId(source, hash, String(n)),
+      docId,
+      source,
+      title,
+      headings: c.headings,
+      ...(c.page === undefined ? {} : { page: c.page }),
+      start: c.start,
+      end: c.end,
+      text: c.text,
+      hash,
+    };
+  });
+}
+
+/** The published index an incremental build may start from, or a message saying why it cannot. */
+function previousIndex(opts: IngestOptions): KnowledgeIndex | undefined {
+  if (opts.full || !hasIndex(opts.storeDir)) return undefined;
+  let index: KnowledgeIndex;
+  try {
+    index = readIndex(opts.storeDir, { efSearch: opts.hnsw.efSearch });
+  } catch (err) {
+    if (err instanceof IndexMismatchError) throw err;
+    // A damaged index cannot be reused; rebuilding from the documents is exactly what is needed.
+    return undefined;
+  }
+  checkEmbedder(index.manifest, { provider: opts.embedder.provider, model: opts.embedder.model, ...(opts.embedder.dimensions ? { dimensions: opts.embedder.dimensions } : {}) });
+  const drift = chunkerDrift(index.manifest, { ...opts.chunker, version: CHUNKER_VERSION });
+  if (drift) throw new IndexMismatchError(`${drift.replace(/ Rebuild with:.*$/, "")} An incremental build would mix both. Rebuild with: npm run ingest -- --full`);
+  return index;
+}
+
 /**
- * Full build: scan → parse (one loader per format) → chunk → tokenise → fit/ embed → write atomically.
- * A file that fails to parse is reported by name and the others still ingest.
+ * Builds the index. Incremental by default: files whose bytes are unchanged keep their chunks and vectors, changed and
+ * new files are parsed again, and a chunk whose text is already in the index (a renamed file, an untouched paragraph)
+ * reuses its vector instead of being embedded. Removed chunks become tombstones in the HNSW graph. Nothing changed →
+ * nothing written. `full` (or no usable previous index) rebuilds from scratch and refits the local embedder.
+ * One build at a time per store (a lock file); a file that fails to parse is reported by name, the rest still ingest.
  */
 export async function runIngest(opts: IngestOptions): Promise<IngestResult> {
   const started = performance.now();
@@ -61,110 +127,217 @@ export async function runIngest(opts: IngestOptions): Promise<IngestResult> {
   if (!existsSync(opts.docsDir) || !statSync(opts.docsDir).isDirectory()) {
     throw new AppError("INGEST_FAILED", `Docs folder ${opts.docsDir} does not exist. Set DOCS_DIR or pass --docs DIR.`, { status: 400 });
   }
-  const loaders = opts.loaders ?? createLoaderRegistry();
-  progress({ phase: "scan", done: 0, total: 0 });
-  const { files, skipped } = scanDocs(opts.docsDir, loaders);
+  const release = acquireRebuildLock(opts.storeDir);
+  try {
+    // Holding the lock, any temp folder is the leftover of a build that was killed.
+    removeBuildLeftovers(opts.storeDir);
+    const previous = previousIndex(opts);
+    const { embedder } = opts;
+    if (previous && isFittable(embedder) && previous.embedderState !== undefined) embedder.importState(previous.embedderState);
 
-  const chunks: ChunkRecord[] = [];
-  const fileEntries: Record<string, ManifestFile> = {};
-  const failed: IngestSummary["failed"] = [];
+    const loaders = opts.loaders ?? createLoaderRegistry();
+    progress({ phase: "scan", done: 0, total: 0 });
+    const { files, skipped } = scanDocs(opts.docsDir, loaders);
+    const prevFiles = previous?.manifest.files ?? {};
 
-  for (const [i, file] of files.entries()) {
-    opts.signal?.throwIfAborted();
-    progress({ phase: "parse", done: i, total: files.length, item: file.source });
-    const loader = loaders.forPath(file.path);
-    if (!loader) continue;
-    try {
-      const data = readFileSync(file.path);
-      const doc = await loader.load({ source: file.source, data });
-      const docId = shortId("doc", file.source);
-      const seen = new Map<string, number>();
-      const docChunks = chunkSections(doc.sections, opts.chunker).map((c): ChunkRecord => {
-        const hash = sha256(c.text).slice(0, 32);
-        // Identical chunks within one document (repeated boilerplate) still get distinct, stable ids.
-        const n = seen.get(hash) ?? 0;
-        seen.set(hash, n + 1);
-        return {
-          id: shortId(file.source, hash, String(n)),
-          docId,
-          source: file.source,
-          title: doc.title,
-          headings: c.headings,
-          ...(c.page === undefined ? {} : { page: c.page }),
-          start: c.start,
-          end: c.end,
-          text: c.text,
-          hash,
-        };
-      });
-      chunks.push(...docChunks);
-      fileEntries[file.source] = {
-        docId,
-        hash: sha256(data),
-        bytes: data.length,
-        title: doc.title,
-        format: loader.format,
-        chunks: docChunks.length,
-        updatedAt: statSync(file.path).mtime.toISOString(),
-      };
-    } catch (err) {
-      failed.push({ source: file.source, error: describeError(err) });
+    const kept: { source: string; entry: ManifestFile }[] = [];
+    const parsed: ParsedFile[] = [];
+    const failed: IngestSummary["failed"] = [];
+    let added = 0;
+    let changed = 0;
+    for (const [i, file] of files.entries()) {
+      opts.signal?.throwIfAborted();
+      progress({ phase: "parse", done: i, total: files.length, item: file.source });
+      const loader = loaders.forPath(file.path);
+      if (!loader) continue;
+      try {
+        const data = readFileSync(file.path);
+        const hash = sha256(data);
+        const before = prevFiles[file.source];
+        if (before && before.hash === hash) {
+          kept.push({ source: file.source, entry: before });
+          continue;
+        }
+        const doc = await loader.load({ source: file.source, data });
+        const docId = shortId("doc", file.source);
+        const chunks = chunkRecords(file.source, doc.title, docId, chunkSections(doc.sections, opts.chunker));
+        const entry: ManifestFile = { docId, hash, bytes: data.length, title: doc.title, format: loader.format, chunks: chunks.length, updatedAt: statSync(file.path).mtime.toISOString() };
+        parsed.push({ file, hash, entry, chunks });
+        if (before) changed++;
+        else added++;
+      } catch (err) {
+        failed.push({ source: file.source, error: describeError(err) });
+        // A file that used to parse keeps its previous chunks rather than vanishing from the index.
+        const before = prevFiles[file.source];
+        if (before) kept.push({ source: file.source, entry: before });
+      }
     }
-  }
-  progress({ phase: "parse", done: files.length, total: files.length });
+    progress({ phase: "parse", done: files.length, total: files.length });
 
-  const texts = chunks.map(indexText);
-  // The heading path is counted twice in the lexical index (a BM25F-style field boost): a question that names a
-  // section or a formula number ("式 (3.11)") should find the section that carries it in its heading.
-  const tokens: LexicalTokens[] = texts.map((t, i) => opts.tokenizer.analyze(`${chunks[i]?.headings.join("\n") ?? ""}\n${t}`));
-  const { embedder } = opts;
-  if (isFittable(embedder)) embedder.fit(texts);
+    const present = new Set([...kept.map((k) => k.source), ...parsed.map((p) => p.file.source)]);
+    const removedFiles = Object.keys(prevFiles).filter((s) => !present.has(s));
+    const newChunks = parsed.flatMap((p) => p.chunks);
 
-  const vectors: Float32Array[] = [];
-  const batchSize = opts.batchSize ?? 64;
-  progress({ phase: "embed", done: 0, total: texts.length });
-  for (let i = 0; i < texts.length; i += batchSize) {
-    opts.signal?.throwIfAborted();
-    vectors.push(...(await embedder.embedDocuments(texts.slice(i, i + batchSize), opts.signal)));
-    progress({ phase: "embed", done: Math.min(i + batchSize, texts.length), total: texts.length });
-  }
+    if (previous && parsed.length === 0 && removedFiles.length === 0) {
+      return { index: previous, summary: summarise("incremental", previous, kept.length, 0, 0, 0, 0, 0, 0, skipped, failed, started, false) };
+    }
 
-  // An API model whose dimension is not configured reports it only after a call; an empty corpus made none.
-  if (embedder.dimensions === 0) await embedder.probe?.(opts.signal);
-  progress({ phase: "write", done: 0, total: 1 });
-  const index = writeIndex(
-    opts.storeDir,
-    {
-      manifest: {
-        schemaVersion: SCHEMA_VERSION,
-        embeddings: { id: embedder.id, provider: embedder.provider, model: embedder.model, dimensions: embedder.dimensions },
-        chunker: { ...opts.chunker, version: CHUNKER_VERSION },
-        tokenizer: { version: TOKENIZER_VERSION },
-        hnsw: { M: opts.hnsw.M, efConstruction: opts.hnsw.efConstruction, space: "cosine" },
-        counts: { documents: Object.keys(fileEntries).length, chunks: chunks.length },
-        files: fileEntries,
+    // Slots: an incremental build keeps the previous labels; chunks of changed/removed files become tombstones.
+    const keptSources = new Set(kept.map((k) => k.source));
+    const compact = previous ? (previous.slots.length - previous.chunks.length + countReplaced(previous, keptSources)) / Math.max(1, previous.slots.length) > MAX_TOMBSTONE_RATIO : false;
+    const incremental = previous !== undefined && !compact;
+
+    const texts = newChunks.map(indexText);
+    if (!previous && isFittable(embedder)) embedder.fit(texts);
+    // Vectors already in the previous index, by chunk text hash: renamed files and untouched paragraphs cost nothing.
+    const reusable = new Map<string, number>();
+    if (previous) previous.slots.forEach((c, label) => c && !reusable.has(c.hash) && reusable.set(c.hash, label));
+
+    const vectors: (Float32Array | undefined)[] = newChunks.map((c) => {
+      const label = reusable.get(c.hash);
+      return label === undefined || !previous ? undefined : previous.hnsw.vector(label);
+    });
+    const toEmbed = newChunks.map((_, i) => i).filter((i) => vectors[i] === undefined);
+    const batchSize = opts.batchSize ?? 64;
+    progress({ phase: "embed", done: 0, total: toEmbed.length });
+    for (let b = 0; b < toEmbed.length; b += batchSize) {
+      opts.signal?.throwIfAborted();
+      const batch = toEmbed.slice(b, b + batchSize);
+      const out = await embedder.embedDocuments(batch.map((i) => texts[i] ?? ""), opts.signal);
+      batch.forEach((i, j) => {
+        vectors[i] = out[j];
+      });
+      progress({ phase: "embed", done: Math.min(b + batchSize, toEmbed.length), total: toEmbed.length });
+    }
+    if (embedder.dimensions === 0) await embedder.probe?.(opts.signal);
+    const dimensions = vectors.find((v) => v)?.length ?? previous?.manifest.embeddings.dimensions ?? embedder.dimensions;
+
+    progress({ phase: "write", done: 0, total: 1 });
+    let slots: (ChunkRecord | null)[];
+    let tokens: LexicalTokens[];
+    let hnsw: HnswIndex;
+    const lexical = (c: ChunkRecord): LexicalTokens =>
+      // The heading path is counted twice in the lexical index (a BM25F-style field boost): a question that names a
+      // section or a formula number ("式 (3.11)") should find the section that carries it in its heading.
+      opts.tokenizer.analyze(`${c.headings.join("\n")}\n${indexText(c)}`);
+    if (incremental && previous) {
+      const file = hnswFileOf(previous);
+      hnsw = file ? HnswIndex.read(file, dimensions, opts.hnsw) : HnswIndex.create(dimensions, previous.slots.length, opts.hnsw);
+      slots = [...previous.slots];
+      tokens = [...previous.tokens];
+      slots.forEach((c, label) => {
+        if (c && !keptSources.has(c.source)) {
+          hnsw.remove(label);
+          slots[label] = null;
+          tokens[label] = { words: [], bigrams: [] };
+        }
+      });
+    } else {
+      // Full build or compaction: fresh labels. Vectors of kept chunks come from the previous graph.
+      const keptLabels: number[] = [];
+      previous?.slots.forEach((c, label) => c && keptSources.has(c.source) && keptLabels.push(label));
+      hnsw = HnswIndex.create(dimensions, keptLabels.length + newChunks.length, opts.hnsw);
+      slots = [];
+      tokens = [];
+      for (const label of keptLabels) {
+        const c = previous?.slots[label];
+        if (!c || !previous) continue;
+        hnsw.add(previous.hnsw.vector(label), slots.length);
+        slots.push(c);
+        tokens.push(previous.tokens[label] ?? lexical(c));
+      }
+    }
+    newChunks.forEach((c, i) => {
+      const v = vectors[i];
+      if (!v) throw new Error(`no vector for chunk ${c.id}`);
+      hnsw.add(v, slots.length);
+      slots.push(c);
+      tokens.push(lexical(c));
+    });
+
+    const filesEntries: Record<string, ManifestFile> = {};
+    for (const k of kept) filesEntries[k.source] = k.entry;
+    for (const p of parsed) filesEntries[p.file.source] = p.entry;
+    const live = slots.reduce((n, c) => n + (c ? 1 : 0), 0);
+    const index = writeIndex(
+      opts.storeDir,
+      {
+        manifest: {
+          schemaVersion: SCHEMA_VERSION,
+          embeddings: { id: embedder.id, provider: embedder.provider, model: embedder.model, dimensions },
+          chunker: { ...opts.chunker, version: CHUNKER_VERSION },
+          tokenizer: { version: TOKENIZER_VERSION },
+          hnsw: { M: opts.hnsw.M, efConstruction: opts.hnsw.efConstruction, space: "cosine" },
+          counts: { documents: Object.keys(filesEntries).length, chunks: live },
+          files: filesEntries,
+        },
+        slots,
+        tokens,
+        hnsw,
+        ...(isFittable(embedder) ? { embedderState: embedder.exportState() } : {}),
       },
-      chunks,
-      tokens,
-      vectors,
-      ...(isFittable(embedder) ? { embedderState: embedder.exportState() } : {}),
-    },
-    opts.hnsw,
-  );
-  progress({ phase: "write", done: 1, total: 1 });
+      previous?.dir ? [basename(previous.dir)] : [],
+    );
+    progress({ phase: "write", done: 1, total: 1 });
 
+    const removedChunks = previous ? previous.chunks.filter((c) => !keptSources.has(c.source)).length : 0;
+    return {
+      index,
+      summary: summarise(
+        previous ? "incremental" : "full",
+        index,
+        kept.length,
+        added,
+        changed,
+        removedFiles.length,
+        toEmbed.length,
+        newChunks.length - toEmbed.length,
+        removedChunks,
+        skipped,
+        failed,
+        started,
+        true,
+      ),
+    };
+  } finally {
+    release();
+  }
+}
+
+function countReplaced(previous: KnowledgeIndex, keptSources: ReadonlySet<string>): number {
+  return previous.chunks.filter((c) => !keptSources.has(c.source)).length;
+}
+
+function summarise(
+  mode: "full" | "incremental",
+  index: KnowledgeIndex,
+  unchanged: number,
+  added: number,
+  changed: number,
+  removedFiles: number,
+  embedded: number,
+  reused: number,
+  removedChunks: number,
+  skipped: string[],
+  failed: IngestSummary["failed"],
+  started: number,
+  published: boolean,
+): IngestSummary {
   return {
-    index,
-    summary: {
-      files: Object.keys(fileEntries).length,
-      chunks: chunks.length,
-      embedded: chunks.length,
-      reused: 0,
-      removed: 0,
-      skipped,
-      failed,
-      seconds: (performance.now() - started) / 1000,
-      buildId: index.manifest.buildId,
-    },
+    mode,
+    files: index.manifest.counts.documents,
+    filesAdded: added,
+    filesChanged: changed,
+    filesRemoved: removedFiles,
+    filesUnchanged: unchanged,
+    chunks: index.manifest.counts.chunks,
+    embedded,
+    reused,
+    removed: removedChunks,
+    skipped,
+    failed,
+    seconds: (performance.now() - started) / 1000,
+    buildId: index.manifest.buildId,
+    published,
   };
 }

@@ -6,6 +6,8 @@ import { embeddingModelFactory } from "../providers/create-embedding-model.ts";
 import { type EmbeddingModel, isFittable } from "../providers/embedding-model.ts";
 import { DEFAULT_RETRIEVER_SETTINGS, HybridRetriever, type QueryPlan, type RetrievedChunk, type SearchSnapshot } from "../retrieval/hybrid-retriever.ts";
 import { makeSnippet } from "../retrieval/snippet.ts";
+import { basename } from "node:path";
+import { readCurrentName } from "../store/index-files.ts";
 import { hasIndex, type KnowledgeIndex, readIndex } from "../store/knowledge-index.ts";
 import { checkEmbedder, chunkerDrift } from "../store/manifest.ts";
 import { createTokenizer, type Tokenizer } from "../text/tokenizer.ts";
@@ -103,8 +105,9 @@ export class KnowledgeBase {
     this.problem = chunkerDrift(index.manifest, { ...this.config.chunker, version: CHUNKER_VERSION });
   }
 
-  async ingest(opts: { docsDir?: string; onProgress?: (p: IngestProgress) => void; signal?: AbortSignal } = {}): Promise<IngestSummary> {
+  async ingest(opts: { docsDir?: string; full?: boolean; onProgress?: (p: IngestProgress) => void; signal?: AbortSignal } = {}): Promise<IngestSummary> {
     const { summary, index } = await runIngest({
+      full: opts.full ?? false,
       docsDir: opts.docsDir ?? this.config.docsDir,
       storeDir: this.config.storeDir,
       embedder: this.makeEmbedder(),
@@ -115,8 +118,33 @@ export class KnowledgeBase {
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
-    this.adopt(index);
+    if (summary.published || index !== this.snapshot?.index) this.adopt(index);
     return summary;
+  }
+
+  /**
+   * Picks up an index published by another process (the CLI, another server worker): when CURRENT names a different
+   * folder than the one being served, load it and swap. A failed load keeps serving the current snapshot.
+   */
+  reloadIfChanged(): boolean {
+    const current = readCurrentName(this.config.storeDir);
+    if (!current || (this.snapshot?.index.dir && basename(this.snapshot.index.dir) === current)) return false;
+    try {
+      this.load();
+      return true;
+    } catch (err) {
+      if (!this.snapshot) this.problem = describeError(err);
+      return false;
+    }
+  }
+
+  /** Polls for a newly published index every `intervalMs`; returns a function that stops it. */
+  watchIndex(intervalMs = 1000, onReload?: () => void): () => void {
+    const timer = setInterval(() => {
+      if (this.reloadIfChanged()) onReload?.();
+    }, intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   listDocuments(): DocumentInfo[] {

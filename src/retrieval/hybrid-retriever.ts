@@ -111,8 +111,9 @@ export class HybridRetriever {
 
   async search(snapshot: SearchSnapshot, req: SearchRequest, plan: QueryPlan = this.plan(req.query)): Promise<RetrievedChunk[]> {
     const { index, embedder } = snapshot;
-    const k = Math.max(1, Math.min(req.k, index.chunks.length));
-    if (index.chunks.length === 0) return [];
+    const live = index.chunks.length;
+    if (live === 0) return [];
+    const k = Math.max(1, Math.min(req.k, live));
     const pool = Math.max(this.settings.candidates, k * 4);
 
     const queryVector = await embedder.embedQuery(req.query, req.signal);
@@ -134,7 +135,7 @@ export class HybridRetriever {
     const pickedSets: ReadonlySet<string>[] = [];
     for (const item of fused) {
       if (picked.length >= k) break;
-      const chunk = index.chunks[item.id];
+      const chunk = index.slots[item.id];
       if (!chunk) continue;
       const sets = index.tokenSets(item.id);
       const set = sets.bigrams;

@@ -17,6 +17,7 @@ export class Bm25Index {
   private readonly docLength: Float32Array;
   private readonly avgLength: number;
   readonly size: number;
+  private readonly liveSize: number;
   private readonly params: Bm25Params;
 
   constructor(docs: readonly (readonly string[])[], params: Bm25Params = { k1: 1.2, b: 0.75 }) {
@@ -40,18 +41,21 @@ export class Bm25Index {
         list.tfs.push(n);
       }
     });
-    this.avgLength = docs.length ? total / docs.length : 0;
+    // Tombstones (empty token lists) do not count towards the average length or the document count used by IDF.
+    const nonEmpty = docs.reduce((n, d) => n + (d.length > 0 ? 1 : 0), 0);
+    this.avgLength = nonEmpty ? total / nonEmpty : 0;
+    this.liveSize = nonEmpty;
     for (const [t, l] of lists) this.postings.set(t, { docs: Int32Array.from(l.docs), tfs: Float32Array.from(l.tfs) });
   }
 
   /** The IDF of a term the corpus has never seen: the upper bound of `idf`. */
   get maxIdf(): number {
-    return Math.log(1 + (this.size + 0.5) / 0.5);
+    return Math.log(1 + (this.liveSize + 0.5) / 0.5);
   }
 
   idf(term: string): number {
     const df = this.postings.get(term)?.docs.length ?? 0;
-    return Math.log(1 + (this.size - df + 0.5) / (df + 0.5));
+    return Math.log(1 + (this.liveSize - df + 0.5) / (df + 0.5));
   }
 
   /**

@@ -66,6 +66,16 @@ export class HnswIndex {
     return neighbors.map((label, i) => ({ label, similarity: 1 - (distances[i] ?? 1) }));
   }
 
+  /** The stored vector of a live label (hnswlib keeps them normalised for the cosine space). */
+  vector(label: number): Float32Array {
+    return Float32Array.from(this.native.getPoint(label));
+  }
+
+  /** Removes a label from search results; its slot stays (a tombstone) until the next full build. */
+  remove(label: number): void {
+    this.native.markDelete(label);
+  }
+
   write(file: string): void {
     this.native.writeIndexSync(file);
   }

@@ -91,3 +91,13 @@ export function removeStaleIndexDirs(storeDir: string, keep: readonly string[] =
     if (stale) rmSync(join(storeDir, entry), { recursive: true, force: true });
   }
 }
+
+/** Temp folders and pointer files of builds that died. Call only while holding the rebuild lock. */
+export function removeBuildLeftovers(storeDir: string): void {
+  if (!existsSync(storeDir)) return;
+  for (const entry of readdirSync(storeDir)) {
+    if (entry.startsWith(TMP_PREFIX) || (entry.startsWith(`${CURRENT_FILE}.`) && entry.endsWith(".tmp"))) {
+      rmSync(join(storeDir, entry), { recursive: true, force: true });
+    }
+  }
+}

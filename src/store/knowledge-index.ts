@@ -22,12 +22,16 @@ export interface LexicalTokens {
   bigrams: string[];
 }
 
-/** Everything a build produces, before it is written. */
+/**
+ * Everything a build produces, before it is written. `slots` are HNSW labels: a removed chunk leaves a `null`
+ * tombstone (its vector is marked deleted), so an incremental build keeps every other vector where it is.
+ * `hnsw` is the graph to write: a fresh one for a full build, the previous one updated in place for an incremental one.
+ */
 export interface IndexBuild {
   manifest: Omit<Manifest, "checksums" | "buildId" | "builtAt">;
-  chunks: ChunkRecord[];
+  slots: (ChunkRecord | null)[];
   tokens: LexicalTokens[];
-  vectors: Float32Array[];
+  hnsw: HnswIndex;
   embedderState?: unknown;
 }
 
@@ -42,7 +46,8 @@ export class KnowledgeIndex {
   constructor(
     readonly dir: string | undefined,
     readonly manifest: Manifest,
-    readonly chunks: readonly ChunkRecord[],
+    /** Chunk per HNSW label; `null` where a chunk was removed by an incremental build. */
+    readonly slots: readonly (ChunkRecord | null)[],
     readonly tokens: readonly LexicalTokens[],
     readonly hnsw: HnswIndex,
     readonly embedderState: unknown,
@@ -53,6 +58,14 @@ export class KnowledgeIndex {
 
   get documentCount(): number {
     return this.manifest.counts.documents;
+  }
+
+  private liveChunks: readonly ChunkRecord[] | undefined;
+
+  /** The live chunks (tombstones skipped), in label order. */
+  get chunks(): readonly ChunkRecord[] {
+    this.liveChunks ??= this.slots.filter((c): c is ChunkRecord => c !== null);
+    return this.liveChunks;
   }
 
   private readonly setCache = new Map<number, { words: ReadonlySet<string>; bigrams: ReadonlySet<string> }>();
@@ -92,19 +105,17 @@ function readJson(dir: string, name: string): unknown {
 }
 
 /** Write a build to a temp folder, publish it atomically, and clean up older versions. Returns the loaded snapshot. */
-export function writeIndex(storeDir: string, build: IndexBuild, hnswSettings: HnswSettings): KnowledgeIndex {
-  if (build.vectors.length !== build.chunks.length || build.tokens.length !== build.chunks.length) {
-    throw new Error(`index build is inconsistent: ${build.chunks.length} chunks, ${build.vectors.length} vectors, ${build.tokens.length} token lists`);
+export function writeIndex(storeDir: string, build: IndexBuild, keep: readonly string[] = []): KnowledgeIndex {
+  const { hnsw } = build;
+  if (hnsw.count !== build.slots.length || build.tokens.length !== build.slots.length) {
+    throw new Error(`index build is inconsistent: ${build.slots.length} slots, ${hnsw.count} vectors, ${build.tokens.length} token lists`);
   }
   const buildId = newBuildId();
-  const dims = build.manifest.embeddings.dimensions;
-  const hnsw = HnswIndex.create(dims, build.chunks.length, hnswSettings);
-  for (const [i, v] of build.vectors.entries()) hnsw.add(v, i);
 
   const tmp = createTempIndexDir(storeDir, buildId);
   try {
     const checksums: Record<string, string> = {};
-    checksums[FILES.chunks] = writeDurable(join(tmp, FILES.chunks), JSON.stringify(build.chunks));
+    checksums[FILES.chunks] = writeDurable(join(tmp, FILES.chunks), JSON.stringify(build.slots));
     const lexical = { words: build.tokens.map((t) => t.words.join(" ")), bigrams: build.tokens.map((t) => t.bigrams.join(" ")) };
     checksums[FILES.lexical] = writeDurable(join(tmp, FILES.lexical), JSON.stringify(lexical));
     if (build.embedderState !== undefined) {
@@ -115,12 +126,18 @@ export function writeIndex(storeDir: string, build: IndexBuild, hnswSettings: Hn
     const manifest: Manifest = { ...build.manifest, buildId, builtAt: new Date().toISOString(), checksums };
     writeDurable(join(tmp, FILES.manifest), JSON.stringify(manifest, null, 2));
     const name = publishIndexDir(storeDir, tmp, buildId);
-    removeStaleIndexDirs(storeDir, [name]);
-    return new KnowledgeIndex(join(storeDir, name), manifest, build.chunks, build.tokens, hnsw, build.embedderState);
+    // The version just replaced stays one more round: a server that read CURRENT a moment ago may still be loading it.
+    removeStaleIndexDirs(storeDir, [name, ...keep]);
+    return new KnowledgeIndex(join(storeDir, name), manifest, build.slots, build.tokens, hnsw, build.embedderState);
   } catch (err) {
     removeStaleIndexDirs(storeDir);
     throw err;
   }
+}
+
+/** The HNSW file of a loaded index, for an incremental build to start from. */
+export function hnswFileOf(index: KnowledgeIndex): string | undefined {
+  return index.dir ? join(index.dir, FILES.hnsw) : undefined;
 }
 
 export function hasIndex(storeDir: string): boolean {
@@ -159,7 +176,7 @@ export function readIndex(storeDir: string, hnswSettings: Pick<HnswSettings, "ef
   }
 
   try {
-    const chunks = readJson(dir, FILES.chunks) as ChunkRecord[];
+    const chunks = readJson(dir, FILES.chunks) as (ChunkRecord | null)[];
     const lexical = readJson(dir, FILES.lexical) as { words: string[]; bigrams: string[] };
     const split = (s: string | undefined): string[] => (s ? s.split(" ") : []);
     const tokens = chunks.map((_, i) => ({ words: split(lexical.words[i]), bigrams: split(lexical.bigrams[i]) }));
@@ -169,9 +186,10 @@ export function readIndex(storeDir: string, hnswSettings: Pick<HnswSettings, "ef
       efConstruction: manifest.hnsw.efConstruction,
       efSearch: hnswSettings.efSearch,
     });
-    if (chunks.length !== manifest.counts.chunks || hnsw.count !== chunks.length || lexical.words.length !== chunks.length) {
+    const live = chunks.reduce((n, c) => n + (c ? 1 : 0), 0);
+    if (live !== manifest.counts.chunks || hnsw.count !== chunks.length || lexical.words.length !== chunks.length) {
       throw new IndexCorruptError(
-        `Index counts disagree (manifest ${manifest.counts.chunks}, docstore ${chunks.length}, vectors ${hnsw.count}, lexical ${lexical.words.length}).`,
+        `Index counts disagree (manifest ${manifest.counts.chunks}, docstore ${live} of ${chunks.length}, vectors ${hnsw.count}, lexical ${lexical.words.length}).`,
       );
     }
     return new KnowledgeIndex(dir, manifest, chunks, tokens, hnsw, embedderState);

@@ -127,9 +127,15 @@ describe("index safety", () => {
       const kb = await KnowledgeBase.open(testConfig(ws.docsDir, ws.storeDir));
       kb.load();
       expect(kb.index?.dir).toContain(before);
-      await kb.ingest();
-      const entries = readdirSync(ws.storeDir).sort();
+      const summary = await kb.ingest();
+      // Nothing changed: the published index stays, the leftover is gone.
+      expect(summary.published).toBe(false);
+      let entries = readdirSync(ws.storeDir).sort();
       expect(entries.filter((e) => e.startsWith(".tmp-"))).toEqual([]);
+      expect(readFileSync(join(ws.storeDir, "CURRENT"), "utf8").trim()).toBe(before);
+      // A full rebuild publishes a new version and removes the old one.
+      await kb.ingest({ full: true });
+      entries = readdirSync(ws.storeDir).sort();
       expect(entries.filter((e) => e.startsWith("index-"))).toHaveLength(1);
       expect(existsSync(join(ws.storeDir, before))).toBe(false);
     } finally {

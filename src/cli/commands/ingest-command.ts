@@ -11,13 +11,19 @@ Markdown (.md .markdown), text (.txt), PDF (.pdf) and HTML (.html .htm), recursi
 
   --docs DIR    folder to ingest (overrides DOCS_DIR)
   --store DIR   where the index is written (overrides VECTORSTORE_DIR)
-  --full        rebuild everything from scratch (currently every build is a full build)
+  --full        rebuild everything from scratch (re-parse, re-embed, refit the local embedder);
+                without it only new and changed files are parsed and only new text is embedded
   --json        print the summary as JSON`;
 
 export function formatSummary(s: IngestSummary): string {
-  const lines = [
-    `Indexed ${s.files} file${s.files === 1 ? "" : "s"} → ${s.chunks} chunks (embedded ${s.embedded}, reused ${s.reused}, removed ${s.removed}) in ${s.seconds.toFixed(2)} s`,
-  ];
+  const lines: string[] = [];
+  if (!s.published) {
+    lines.push(`Index is up to date: ${s.files} files, ${s.chunks} chunks, nothing changed (${s.seconds.toFixed(2)} s).`);
+  } else {
+    lines.push(
+      `${s.mode === "full" ? "Full build" : "Incremental build"}: ${s.files} file${s.files === 1 ? "" : "s"} (added ${s.filesAdded}, changed ${s.filesChanged}, removed ${s.filesRemoved}, unchanged ${s.filesUnchanged}) → ${s.chunks} chunks (embedded ${s.embedded}, reused ${s.reused}, removed ${s.removed}) in ${s.seconds.toFixed(2)} s`,
+    );
+  }
   if (s.skipped.length) lines.push(`Skipped ${s.skipped.length} file(s) with unsupported extensions: ${s.skipped.join(", ")}`);
   for (const f of s.failed) lines.push(`FAILED ${f.source}: ${f.error}`);
   return lines.join("\n");
@@ -32,7 +38,7 @@ export async function ingestCommand(argv: string[], loadConfig: (o: { docsDir?: 
   const config = loadConfig({ ...(values.docs ? { docsDir: values.docs } : {}), ...(values.store ? { storeDir: values.store } : {}) });
   const kb = await KnowledgeBase.open(config);
   const progress = createProgressReporter();
-  const summary = await kb.ingest({ onProgress: (p) => progress.update(p) }).finally(() => progress.end());
+  const summary = await kb.ingest({ full: values.full ?? false, onProgress: (p) => progress.update(p) }).finally(() => progress.end());
   console.log(values.json ? JSON.stringify(summary, null, 2) : formatSummary(summary));
   // Partial success still publishes the index; the exit code tells scripts that some files need attention.
   return summary.failed.length > 0 ? 2 : 0;
