@@ -4,6 +4,8 @@ import type { AddressInfo } from "node:net";
 import { createAnswerService } from "../src/answer/create-answer-service.ts";
 import { type AppConfig, loadConfig } from "../src/config/config.ts";
 import { AppError, ConfigError, describeError } from "../src/errors/app-error.ts";
+import { RebuildJobs } from "../src/ingest/rebuild-jobs.ts";
+import { watchDocs } from "../src/ingest/watch-docs.ts";
 import { KnowledgeBase } from "../src/knowledge-base/knowledge-base.ts";
 import { createApp } from "./create-app.ts";
 import { createLogger, type Logger } from "./logger.ts";
@@ -27,7 +29,24 @@ async function prepareIndex(config: AppConfig, logger: Logger): Promise<Knowledg
 
 async function serve(config: AppConfig, logger: Logger, kb: KnowledgeBase): Promise<void> {
   const answers = await createAnswerService(kb, config);
-  const app = createApp({ config, kb, logger, answers, llm: config.llm ? { provider: config.llm.provider, model: config.llm.model } : null });
+  const jobs = new RebuildJobs(({ full, onProgress }) => kb.ingest({ full, onProgress }));
+  const app = createApp({ config, kb, logger, answers, jobs, llm: config.llm ? { provider: config.llm.provider, model: config.llm.model } : null });
+  // Builds published by the CLI or another worker are picked up without a restart; queries in flight finish on the
+  // snapshot they started with.
+  kb.watchIndex(1000, () => logger.info("index reloaded", { documents: kb.status().index.documents, chunks: kb.status().index.chunks }));
+  // One process watches the documents: the single server, or worker 1 of a cluster.
+  if (config.watchDocs && (!cluster.isWorker || cluster.worker?.id === 1)) {
+    watchDocs(
+      config.docsDir,
+      async () => {
+        const job = jobs.running ?? jobs.start();
+        const done = await jobs.wait(job.id);
+        logger.info("documents changed: index rebuilt", { job: job.id, state: done?.state, summary: done?.summary, error: done?.error });
+      },
+      { onError: (err) => logger.error("docs watcher failed", { err }) },
+    );
+    logger.info("watching documents for changes", { docsDir: config.docsDir });
+  }
   const server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
