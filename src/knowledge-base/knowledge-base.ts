@@ -118,7 +118,7 @@ export class KnowledgeBase {
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
-    if (summary.published || index !== this.snapshot?.index) this.adopt(index);
+    if (index.manifest.buildId !== this.snapshot?.index.manifest.buildId) this.adopt(index);
     return summary;
   }
 
