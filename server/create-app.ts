@@ -1,15 +1,26 @@
-import express, { type Express } from "express";
+import express, { type Express, type Request } from "express";
 import { AppError } from "../src/errors/app-error.ts";
 import type { AppDeps } from "./app-deps.ts";
 import { badRequest } from "./http-error.ts";
 import { errorHandler } from "./middleware/error-handler.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { askRoute } from "./routes/ask-route.ts";
+import { documentsRoute } from "./routes/documents-route.ts";
 import { healthRoute } from "./routes/health-route.ts";
+import { indexJobsRoute } from "./routes/index-jobs-route.ts";
 import { openaiRoute } from "./routes/openai-route.ts";
 import { searchRoute } from "./routes/search-route.ts";
 
 export const JSON_BODY_LIMIT = "64kb";
+
+/** Uploads are multipart; the documents route checks their content type itself. Routing is case-insensitive. */
+const MULTIPART_PATH = /^\/documents\/?$/i;
+
+/** `POST /index/rebuild` takes an optional JSON body: a bare POST (no body, so no content type) is fine. */
+function bodylessRebuild(req: Request): boolean {
+  const length = req.headers["content-length"];
+  return /^\/index\/rebuild\/?$/i.test(req.path) && req.headers["transfer-encoding"] === undefined && (length === undefined || length === "0");
+}
 
 /** Builds the Express app. Never listens: start-server.ts and tests decide where it runs. */
 export function createApp(deps: AppDeps): Express {
@@ -24,7 +35,7 @@ export function createApp(deps: AppDeps): Express {
   // Only JSON bodies are accepted; `strict` refuses bare strings/numbers, inflated bodies count against the limit.
   app.use(express.json({ limit: JSON_BODY_LIMIT, strict: true, type: ["application/json", "application/*+json"] }));
   app.use((req, _res, next) => {
-    if (req.method === "POST" && !req.is("application/json") && !req.is("application/*+json") && req.path !== "/documents") {
+    if (req.method === "POST" && !req.is("application/json") && !req.is("application/*+json") && !MULTIPART_PATH.test(req.path) && !bodylessRebuild(req)) {
       next(new AppError("UNSUPPORTED_MEDIA_TYPE", "Send a JSON body with Content-Type: application/json.", { status: 415 }));
       return;
     }
@@ -34,6 +45,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(searchRoute(deps));
   app.use(askRoute(deps));
   app.use(openaiRoute(deps));
+  app.use(documentsRoute(deps));
+  if (deps.jobs) app.use(indexJobsRoute(deps, deps.jobs));
   app.use((req, _res, next) => next(badRequest(`No route for ${req.method} ${req.path}`, "NOT_FOUND", 404)));
   app.use(errorHandler(deps.logger));
   return app;
