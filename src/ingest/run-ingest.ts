@@ -133,7 +133,6 @@ export async function runIngest(opts: IngestOptions): Promise<IngestResult> {
     removeBuildLeftovers(opts.storeDir);
     const previous = previousIndex(opts);
     const { embedder } = opts;
-    if (previous && isFittable(embedder) && previous.embedderState !== undefined) embedder.importState(previous.embedderState);
 
     const loaders = opts.loaders ?? createLoaderRegistry();
     progress({ phase: "scan", done: 0, total: 0 });
@@ -147,6 +146,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestResult> {
     let changed = 0;
     for (const [i, file] of files.entries()) {
       opts.signal?.throwIfAborted();
+      await yieldToEventLoop();
       progress({ phase: "parse", done: i, total: files.length, item: file.source });
       const loader = loaders.forPath(file.path);
       if (!loader) continue;
@@ -181,6 +181,8 @@ export async function runIngest(opts: IngestOptions): Promise<IngestResult> {
     if (previous && parsed.length === 0 && removedFiles.length === 0) {
       return { index: previous, summary: summarise("incremental", previous, kept.length, 0, 0, 0, 0, 0, 0, skipped, failed, started, false) };
     }
+    // Only now, with something to embed: importing a large local state is a noticeable part of a no-change run.
+    if (previous && isFittable(embedder) && previous.embedderState !== undefined) embedder.importState(previous.embedderState);
 
     // Slots: an incremental build keeps the previous labels; chunks of changed/removed files become tombstones.
     const keptSources = new Set(kept.map((k) => k.source));
@@ -188,13 +190,21 @@ export async function runIngest(opts: IngestOptions): Promise<IngestResult> {
     const incremental = previous !== undefined && !compact;
 
     const texts = newChunks.map(indexText);
-    if (!previous && isFittable(embedder)) embedder.fit(texts);
-    // Vectors already in the previous index, by chunk text hash: renamed files and untouched paragraphs cost nothing.
+    // A previous index with no live chunks has no vectors to keep comparable, and its local embedder was fitted on no
+    // text (every term equally rare): fit on what is arriving instead of freezing that until the next --full.
+    if ((!previous || previous.chunks.length === 0) && isFittable(embedder)) embedder.fit(texts);
+    // Vectors already in the previous index, keyed by the hash of the text that was embedded: renamed files and
+    // untouched paragraphs cost nothing. Not by `c.hash` (the chunk text alone): the embedded text also carries the
+    // title and heading path, so a renamed heading, or a text file titled by its renamed file name, needs a new vector.
     const reusable = new Map<string, number>();
-    if (previous) previous.slots.forEach((c, label) => c && !reusable.has(c.hash) && reusable.set(c.hash, label));
+    previous?.slots.forEach((c, label) => {
+      if (!c) return;
+      const key = sha256(indexText(c));
+      if (!reusable.has(key)) reusable.set(key, label);
+    });
 
-    const vectors: (Float32Array | undefined)[] = newChunks.map((c) => {
-      const label = reusable.get(c.hash);
+    const vectors: (Float32Array | undefined)[] = texts.map((text) => {
+      const label = reusable.get(sha256(text));
       return label === undefined || !previous ? undefined : previous.hnsw.vector(label);
     });
     const toEmbed = newChunks.map((_, i) => i).filter((i) => vectors[i] === undefined);
@@ -202,6 +212,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestResult> {
     progress({ phase: "embed", done: 0, total: toEmbed.length });
     for (let b = 0; b < toEmbed.length; b += batchSize) {
       opts.signal?.throwIfAborted();
+      await yieldToEventLoop();
       const batch = toEmbed.slice(b, b + batchSize);
       const out = await embedder.embedDocuments(batch.map((i) => texts[i] ?? ""), opts.signal);
       batch.forEach((i, j) => {
@@ -235,7 +246,9 @@ export async function runIngest(opts: IngestOptions): Promise<IngestResult> {
     } else {
       // Full build or compaction: fresh labels. Vectors of kept chunks come from the previous graph.
       const keptLabels: number[] = [];
-      previous?.slots.forEach((c, label) => c && keptSources.has(c.source) && keptLabels.push(label));
+      previous?.slots.forEach((c, label) => {
+        if (c && keptSources.has(c.source)) keptLabels.push(label);
+      });
       hnsw = HnswIndex.create(dimensions, keptLabels.length + newChunks.length, opts.hnsw);
       slots = [];
       tokens = [];
@@ -302,6 +315,14 @@ export async function runIngest(opts: IngestOptions): Promise<IngestResult> {
   } finally {
     release();
   }
+}
+
+/**
+ * Lets queued I/O run between steps. A build in the server process otherwise holds the event loop from start to end
+ * (loaders and the local embedder resolve without ever reaching the I/O phase), so every query waits for the build.
+ */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function countReplaced(previous: KnowledgeIndex, keptSources: ReadonlySet<string>): number {

@@ -101,6 +101,9 @@ export class KnowledgeBase {
       if (index.embedderState === undefined) throw new AppError("INDEX_CORRUPT", "The index has no local embedding state. Rebuild it with: npm run ingest -- --full", { status: 503 });
       embedder.importState(index.embedderState);
     }
+    // Build the lexical indexes now, before the swap, so the first queries on the new snapshot do not wait for them.
+    void index.words;
+    void index.bigrams;
     this.snapshot = { index, embedder };
     this.problem = chunkerDrift(index.manifest, { ...this.config.chunker, version: CHUNKER_VERSION });
   }

@@ -40,8 +40,8 @@ export interface IndexBuild {
  * Readers hold a reference to one snapshot for the whole query, so a swap to a newer one never mixes results.
  */
 export class KnowledgeIndex {
-  readonly words: Bm25Index;
-  readonly bigrams: Bm25Index;
+  private wordsIndex: Bm25Index | undefined;
+  private bigramsIndex: Bm25Index | undefined;
 
   constructor(
     readonly dir: string | undefined,
@@ -51,9 +51,21 @@ export class KnowledgeIndex {
     readonly tokens: readonly LexicalTokens[],
     readonly hnsw: HnswIndex,
     readonly embedderState: unknown,
-  ) {
-    this.words = new Bm25Index(tokens.map((t) => t.words));
-    this.bigrams = new Bm25Index(tokens.map((t) => t.bigrams));
+  ) {}
+
+  /**
+   * The BM25 indexes are built on first use, not on load: an incremental build loads the published index only to
+   * reuse its chunks and vectors, and building both (the larger part of a load) was most of a no-change ingest.
+   * KnowledgeBase builds them before it swaps a snapshot in, so no query pays for it.
+   */
+  get words(): Bm25Index {
+    this.wordsIndex ??= new Bm25Index(this.tokens.map((t) => t.words));
+    return this.wordsIndex;
+  }
+
+  get bigrams(): Bm25Index {
+    this.bigramsIndex ??= new Bm25Index(this.tokens.map((t) => t.bigrams));
+    return this.bigramsIndex;
   }
 
   get documentCount(): number {
