@@ -7,6 +7,7 @@ import { LOCK_FILE } from "../../src/ingest/rebuild-lock.ts";
 import { KnowledgeBase } from "../../src/knowledge-base/knowledge-base.ts";
 import { serveApp } from "../helpers/http-app.ts";
 import { ROOT, runTs } from "../helpers/run-cli.ts";
+import { startServer } from "../helpers/server-process.ts";
 import { FIXTURE_CORPUS, tempWorkspace, testConfig } from "../helpers/temp-kb.ts";
 
 /**
@@ -141,25 +142,6 @@ describe("queries during back-to-back rebuilds (in-process server)", () => {
   }, 30_000);
 });
 
-/** What `npm start` runs, as a child process; resolves the URL once it listens. */
-function startServer(env: Record<string, string>) {
-  const child = spawn(join(ROOT, "node_modules/.bin/tsx"), [join(ROOT, "server/start-server.ts")], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", PORT: "0", LOG_LEVEL: "info", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let log = "";
-  const url = new Promise<string>((resolve, reject) => {
-    child.stderr.on("data", (d: Buffer) => {
-      log += d.toString();
-      const m = /"msg":"listening","url":"(http:\/\/[^"]+)"/.exec(log);
-      if (m?.[1]) resolve(m[1]);
-    });
-    child.on("exit", (code) => reject(new Error(`server exited with ${code}:\n${log}`)));
-  });
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, url, exited, log: () => log };
-}
 
 describe("a running server and a CLI build", () => {
   it("the server serves an index the CLI published, without a restart, within a few seconds", async () => {

@@ -1,29 +1,9 @@
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { FIXTURE_CORPUS, tempWorkspace } from "../helpers/temp-kb.ts";
-import { ROOT } from "../helpers/run-cli.ts";
+import { startServer } from "../helpers/server-process.ts";
 
-/** What `npm start` runs, as a child process: first start builds the index, then serves; SIGTERM exits cleanly. */
-function startServer(env: Record<string, string>) {
-  const child = spawn(join(ROOT, "node_modules/.bin/tsx"), [join(ROOT, "server/start-server.ts")], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", PORT: "0", LOG_LEVEL: "info", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let log = "";
-  const url = new Promise<string>((resolve, reject) => {
-    child.stderr.on("data", (d: Buffer) => {
-      log += d.toString();
-      const m = /"msg":"listening","url":"(http:\/\/[^"]+)"/.exec(log);
-      if (m?.[1]) resolve(m[1]);
-    });
-    child.on("exit", (code) => reject(new Error(`server exited with ${code}:\n${log}`)));
-  });
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  return { child, url, exited, log: () => log };
-}
 
 describe("npm start (server/start-server.ts)", () => {
   it("builds the index on first start, serves /health and /search, and exits 0 on SIGTERM", async () => {
