@@ -51,6 +51,19 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   WATCH_DOCS: bool.default(false),
   WEB_CONCURRENCY: int(1, 64).default(1),
+  RATE_LIMIT_PER_MIN: int(0, 1_000_000).default(60),
+  TRUST_PROXY: z
+    .string()
+    .trim()
+    .default("false")
+    .refine((v) => /^(true|false|loopback|\d{1,2}|[0-9a-f.:/, ]+)$/i.test(v), "must be false, true, loopback, a hop count, or IP/CIDR list"),
+  CORS_ORIGINS: z
+    .string()
+    .default("")
+    .transform((v) => v.split(",").map((o) => o.trim().replace(/\/+$/, "")).filter(Boolean))
+    .refine((list) => list.every((o) => /^https?:\/\/[^\s/]+$/i.test(o)), "must be a comma-separated list of origins like https://app.example.com"),
+  MAX_CONNECTIONS: int(1, 100_000).default(1000),
+  MAX_CONCURRENT_ANSWERS: int(1, 100_000).default(200),
 });
 
 export interface ProviderConfig {
@@ -81,6 +94,28 @@ export interface AppConfig {
   watchDocs: boolean;
   /** HTTP worker processes (Node cluster); 1 serves from this process. */
   workers: number;
+  http: HttpLimits;
+}
+
+/** Per-process limits for facing the internet (behind a reverse proxy). */
+export interface HttpLimits {
+  /** Requests per minute per client on the answer endpoints; 0 disables the limit. */
+  rateLimitPerMin: number;
+  /** Express `trust proxy`: false, true, "loopback", a hop count or addresses — decides what req.ip is. */
+  trustProxy: boolean | number | string;
+  /** Origins granted CORS; empty means no CORS headers at all. */
+  corsOrigins: string[];
+  /** Open sockets per process; more are refused at accept. */
+  maxConnections: number;
+  /** Answers (streamed or not) in progress per process; more get 503 + Retry-After instead of queueing without bound. */
+  maxConcurrentAnswers: number;
+}
+
+function parseTrustProxy(v: string): boolean | number | string {
+  if (/^true$/i.test(v)) return true;
+  if (/^false$/i.test(v)) return false;
+  if (/^\d+$/.test(v)) return Number(v);
+  return v;
 }
 
 export const LOCAL_EMBEDDING_DIMENSIONS = 1024;
@@ -165,5 +200,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     watchDocs: e.WATCH_DOCS,
     workers: e.WEB_CONCURRENCY,
+    http: {
+      rateLimitPerMin: e.RATE_LIMIT_PER_MIN,
+      trustProxy: parseTrustProxy(e.TRUST_PROXY),
+      corsOrigins: e.CORS_ORIGINS,
+      maxConnections: e.MAX_CONNECTIONS,
+      maxConcurrentAnswers: e.MAX_CONCURRENT_ANSWERS,
+    },
   };
 }

@@ -26,6 +26,8 @@ export type ErrorCode =
   | "UPSTREAM_RATE_LIMITED"
   | "UPSTREAM_ERROR"
   | "UPSTREAM_BAD_RESPONSE"
+  | "RATE_LIMITED"
+  | "OVERLOADED"
   | "INTERNAL";
 
 export class AppError extends Error {

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KnowledgeBase } from "../../src/knowledge-base/knowledge-base.ts";
-import { HAS_CHROMIUM, launchChromium, type PageWatch, watchPage } from "../helpers/browser.ts";
+import { HAS_CHROMIUM, launchChromium, type PageWatch, watchPage } from "./browser.ts";
 import { type FakeOpenAI, type RecordedRequest, startFakeOpenAI } from "../helpers/fake-openai-server.ts";
 import { serveApp } from "../helpers/http-app.ts";
 import { builtKnowledgeBase, FIXTURE_CORPUS, tempWorkspace, testConfig } from "../helpers/temp-kb.ts";
