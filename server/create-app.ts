@@ -2,7 +2,10 @@ import express, { type Express, type Request } from "express";
 import { AppError } from "../src/errors/app-error.ts";
 import type { AppDeps } from "./app-deps.ts";
 import { badRequest } from "./http-error.ts";
+import { answerConcurrency } from "./middleware/answer-concurrency.ts";
+import { corsAllowlist } from "./middleware/cors.ts";
 import { errorHandler } from "./middleware/error-handler.ts";
+import { answerRateLimit } from "./middleware/rate-limit.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { askRoute } from "./routes/ask-route.ts";
 import { documentsRoute } from "./routes/documents-route.ts";
@@ -27,7 +30,10 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("query parser", "simple");
+  // Who the client is (rate limits, logs) behind a reverse proxy: only as far as TRUST_PROXY says to believe X-Forwarded-For.
+  app.set("trust proxy", deps.config.http.trustProxy);
   app.use(requestId());
+  app.use(corsAllowlist(deps.config.http.corsOrigins));
   app.use((_req, res, next) => {
     res.setHeader("X-Content-Type-Options", "nosniff");
     next();
@@ -41,6 +47,9 @@ export function createApp(deps: AppDeps): Express {
     }
     next();
   });
+  // Answer endpoints cost CPU and model tokens: per-client rate limit, then a per-process cap on answers in progress.
+  const answerGuards = [answerRateLimit(deps.config.http.rateLimitPerMin), answerConcurrency(deps.config.http.maxConcurrentAnswers)];
+  app.post(["/ask", "/v1/chat/completions"], ...answerGuards);
   app.use(healthRoute(deps));
   app.use(searchRoute(deps));
   app.use(askRoute(deps));

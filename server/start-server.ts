@@ -8,6 +8,7 @@ import { RebuildJobs } from "../src/ingest/rebuild-jobs.ts";
 import { watchDocs } from "../src/ingest/watch-docs.ts";
 import { KnowledgeBase } from "../src/knowledge-base/knowledge-base.ts";
 import { createApp } from "./create-app.ts";
+import { applyServerLimits } from "./http-server-limits.ts";
 import { createLogger, type Logger } from "./logger.ts";
 
 /**
@@ -48,6 +49,7 @@ async function serve(config: AppConfig, logger: Logger, kb: KnowledgeBase): Prom
     logger.info("watching documents for changes", { docsDir: config.docsDir });
   }
   const server = app.listen(config.port, config.host);
+  applyServerLimits(server, config.http);
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
     server.once("error", reject);
