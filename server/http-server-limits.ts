@@ -17,10 +17,14 @@ export const SOCKET_LIMITS = {
  * Applies connection caps and timeouts to the listening server: past MAX_CONNECTIONS new sockets are dropped at accept,
  * so a flood of idle or slow connections cannot exhaust file descriptors or memory while others wait.
  */
-export function applyServerLimits(server: Server, limits: Pick<HttpLimits, "maxConnections">): void {
+export function applyServerLimits(
+  server: Server,
+  limits: Pick<HttpLimits, "maxConnections">,
+  socket: { [K in keyof typeof SOCKET_LIMITS]: number } = SOCKET_LIMITS,
+): void {
   server.maxConnections = limits.maxConnections;
-  server.headersTimeout = SOCKET_LIMITS.headersTimeoutMs;
-  server.requestTimeout = SOCKET_LIMITS.requestTimeoutMs;
-  server.keepAliveTimeout = SOCKET_LIMITS.keepAliveTimeoutMs;
-  server.setTimeout(SOCKET_LIMITS.idleSocketMs, (socket) => socket.destroy());
+  server.headersTimeout = socket.headersTimeoutMs;
+  server.requestTimeout = socket.requestTimeoutMs;
+  server.keepAliveTimeout = socket.keepAliveTimeoutMs;
+  server.setTimeout(socket.idleSocketMs, (s) => s.destroy());
 }

@@ -17,6 +17,9 @@ export function answerRateLimit(perMinute: number): RequestHandler {
     legacyHeaders: false,
     // Preflights are free; an OPTIONS flood is answered cheaply anyway.
     skip: (req) => req.method === "OPTIONS",
+    // With no trusted proxy, a client's own X-Forwarded-For is ignored (req.ip is the socket's peer), which is right;
+    // the library's warning about it would let any client fill the log.
+    validate: { xForwardedForHeader: false },
     handler: (_req, res, next) => {
       next(
         new AppError("RATE_LIMITED", `Too many questions from this client: at most ${perMinute} per minute. Wait and try again (see Retry-After).`, {
