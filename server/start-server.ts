@@ -72,9 +72,11 @@ async function serve(config: AppConfig, logger: Logger, kb: KnowledgeBase): Prom
     if (closing) return;
     closing = true;
     if (!cluster.isWorker) logger.info("shutting down", { signal });
-    // In-flight requests finish; idle keep-alive sockets are closed so the process can exit.
+    // In-flight requests finish; idle keep-alive sockets are closed so the process can exit — also those that become
+    // idle when their last response ends (otherwise they would hold the exit for the keep-alive timeout).
     server.close(() => process.exit(0));
     server.closeIdleConnections();
+    setInterval(() => server.closeIdleConnections(), 100).unref();
     setTimeout(() => process.exit(0), 10_000).unref();
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));
