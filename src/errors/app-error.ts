@@ -8,6 +8,7 @@ export type ErrorCode =
   | "INDEX_MISMATCH"
   | "INDEX_CORRUPT"
   | "INGEST_FAILED"
+  | "DISK_FULL"
   | "PARSE_FAILED"
   | "EMBEDDINGS_FAILED"
   | "EMBEDDINGS_BAD_OUTPUT"
@@ -72,6 +73,22 @@ export class IndexCorruptError extends AppError {
   constructor(message: string, cause?: unknown) {
     super("INDEX_CORRUPT", `${message} Rebuild it with: npm run ingest -- --full`, { status: 503, expose: true, cause });
   }
+}
+
+/**
+ * A write failed for lack of space (ENOSPC, or EDQUOT for a quota): 507 Insufficient Storage (RFC 4918), the status for
+ * "the server cannot store what is needed to complete the request". The message is safe to show: it names no paths.
+ */
+export class DiskFullError extends AppError {
+  constructor(message: string, cause?: unknown) {
+    super("DISK_FULL", message, { status: 507, expose: true, cause });
+  }
+}
+
+/** Whether a thrown value is the operating system saying the disk (or the user's quota) is full. */
+export function isDiskFull(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === "ENOSPC" || code === "EDQUOT";
 }
 
 export class ParseError extends AppError {
