@@ -36,7 +36,9 @@ const SOAK_CONNECTIONS = Number(process.env.SOAK_CONNECTIONS ?? 16);
 const SOAK_WARMUP_SECONDS = Number(process.env.SOAK_WARMUP_SECONDS ?? 30);
 const WINDOW_SECONDS = 30;
 const TARGETS = { errors: 0, soakGrowthPct: 10 };
-const MACHINE = "2-core shared, noisy machine; server and load generator (autocannon in a worker thread of the bench process) on the same machine, loopback";
+/** Other work on the shared machine competes for the 2 cores: the 1-minute load average when the bench starts. */
+const LOADAVG = readFileSync("/proc/loadavg", "utf8").split(" ")[0] ?? "?";
+const MACHINE = `2-core shared, noisy machine, load average ${LOADAVG} at the start; server and load generator (autocannon in a worker thread of the bench process) on the same machine, loopback`;
 
 // ---- questions ----
 const ON_TOPIC: string[] = readFileSync(join(root, "bench/data/on-topic-survey.jsonl"), "utf8")
@@ -439,6 +441,12 @@ try {
     const floorStart = Math.min(...first);
     const floorEnd = Math.min(...last);
     const floorGrowthPct = ((floorEnd - floorStart) / floorStart) * 100;
+    const climbs: number[] = [];
+    for (let i = 1; i < soak.samples.length; i++) {
+      const [a, b] = [soak.samples[i - 1], soak.samples[i]];
+      if (a && b && b.mb > a.mb && b.t > a.t) climbs.push((b.mb - a.mb) / (b.t - a.t));
+    }
+    const climbMbPerSecond = median(climbs);
     const slope = slopePerMinute(steady);
     const minMb = Math.min(...steady.map((s) => s.mb));
     const maxMb = Math.max(...steady.map((s) => s.mb));
@@ -449,7 +457,7 @@ try {
     // One RSS figure per 30 s, for the table: the median of each window.
     const trend: string[] = [];
     const floors: string[] = [];
-    for (let w = 0; w * WINDOW_SECONDS < end; w++) {
+    for (let w = 0; (w + 1) * WINDOW_SECONDS <= end + 1; w++) {
       const win = soak.samples.filter((s) => s.t >= w * WINDOW_SECONDS && s.t < (w + 1) * WINDOW_SECONDS).map((s) => s.mb);
       if (win.length) {
         trend.push(f0(median(win)));
@@ -500,7 +508,7 @@ try {
       `| server alive, GET /health after | ${alive ? "yes" : "no"}, ${h.status} ${h.body} | yes, 200 | ${ok(alive && h.status === 200)} |`,
       `| warn/error lines logged by the server | ${server.warnings} | | |`,
       "",
-      "Reading: RSS is a sawtooth — the V8 heap grows by a few hundred kB per request between major collections, then drops back — so single samples say little; a leak shows as a rising floor and a positive slope across the whole run.",
+      `Reading: RSS is a sawtooth — between major collections it climbs about ${f1(climbMbPerSecond)} MB/s (≈ ${f0((climbMbPerSecond * 1024) / soak.requestsPerSecond)} kB of garbage per request at this rate), then drops back to the floor — so single samples say little; a leak shows as a rising floor and a positive slope across the whole run.`,
       "",
     ].join("\n");
     console.log(table);
