@@ -64,6 +64,8 @@ const EnvSchema = z.object({
     .refine((list) => list.every((o) => /^https?:\/\/[^\s/]+$/i.test(o)), "must be a comma-separated list of origins like https://app.example.com"),
   MAX_CONNECTIONS: int(1, 100_000).default(1000),
   MAX_CONCURRENT_ANSWERS: int(1, 100_000).default(200),
+  PARSE_TIMEOUT_MS: int(1000, 3_600_000).default(60_000),
+  PARSE_MAX_MEMORY_MB: int(64, 65_536).default(512),
 });
 
 export interface ProviderConfig {
@@ -95,6 +97,8 @@ export interface AppConfig {
   /** HTTP worker processes (Node cluster); 1 serves from this process. */
   workers: number;
   http: HttpLimits;
+  /** Limits of the worker threads that parse PDF and HTML files: one file's time, one worker's V8 heap. */
+  parse: { timeoutMs: number; maxMemoryMb: number };
 }
 
 /** Per-process limits for facing the internet (behind a reverse proxy). */
@@ -207,5 +211,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxConnections: e.MAX_CONNECTIONS,
       maxConcurrentAnswers: e.MAX_CONCURRENT_ANSWERS,
     },
+    parse: { timeoutMs: e.PARSE_TIMEOUT_MS, maxMemoryMb: e.PARSE_MAX_MEMORY_MB },
   };
+}
+
+/**
+ * The parser limits alone (PARSE_TIMEOUT_MS, PARSE_MAX_MEMORY_MB), for the process-wide parser pool that the default
+ * loaders start on first use; validated by the same schema as `loadConfig`, which reports bad values at startup.
+ */
+export function parserLimitsFromEnv(env: Record<string, string | undefined> = process.env): AppConfig["parse"] {
+  const parsed = EnvSchema.pick({ PARSE_TIMEOUT_MS: true, PARSE_MAX_MEMORY_MB: true }).safeParse(env);
+  if (!parsed.success) throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
+  return { timeoutMs: parsed.data.PARSE_TIMEOUT_MS, maxMemoryMb: parsed.data.PARSE_MAX_MEMORY_MB };
 }
