@@ -1,9 +1,11 @@
 import { decodeUtf8, type Loader, titleFromSource } from "../document.ts";
 import { htmlToText } from "../html-to-text.ts";
 import { normalizeText } from "../../text/normalize.ts";
+import { isolatedLoader } from "../isolated/isolated-loader.ts";
 import { markdownSections } from "./markdown-sections.ts";
 
-export const htmlLoader: Loader = {
+/** HTML to sections in the calling thread. The worker runs this; everything else uses `htmlLoader`. */
+export const htmlLoaderInProcess: Loader = {
   format: "html",
   extensions: [".html", ".htm"],
   async load({ source, data }) {
@@ -15,3 +17,6 @@ export const htmlLoader: Loader = {
     return { title: title ?? sections[0]?.headings[0] ?? titleFromSource(source), format: "html", sections };
   },
 };
+
+/** The HTML loader callers use: parses in a worker thread with time and memory limits (see src/ingest/isolated). */
+export const htmlLoader: Loader = isolatedLoader(htmlLoaderInProcess, "html");
