@@ -9,6 +9,7 @@ import { answerRateLimit } from "./middleware/rate-limit.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { askRoute } from "./routes/ask-route.ts";
 import { documentsRoute } from "./routes/documents-route.ts";
+import { examplesRoute } from "./routes/examples-route.ts";
 import { healthRoute } from "./routes/health-route.ts";
 import { indexJobsRoute } from "./routes/index-jobs-route.ts";
 import { openaiRoute } from "./routes/openai-route.ts";
@@ -56,6 +57,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(openaiRoute(deps));
   app.use(documentsRoute(deps));
   if (deps.jobs) app.use(indexJobsRoute(deps, deps.jobs));
+  app.use(examplesRoute(deps));
   app.use((req, _res, next) => next(badRequest(`No route for ${req.method} ${req.path}`, "NOT_FOUND", 404)));
   app.use(errorHandler(deps.logger));
   return app;

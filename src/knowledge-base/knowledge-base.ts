@@ -47,6 +47,13 @@ export interface DocumentInfo {
   updatedAt: string;
 }
 
+/** A document's title and the heading paths of its chunks (see KnowledgeBase.listHeadingPaths). */
+export interface DocumentHeadings {
+  source: string;
+  title: string;
+  paths: string[][];
+}
+
 /**
  * The knowledge base as the CLI and the server see it: the current index snapshot, its query embedder, and the
  * retriever. A snapshot is swapped in whole; a query keeps the snapshot it started with.
@@ -155,6 +162,34 @@ export class KnowledgeBase {
     return Object.entries(files)
       .map(([source, f]) => ({ id: f.docId, source, title: f.title, format: f.format, chunks: f.chunks, bytes: f.bytes, updatedAt: f.updatedAt }))
       .sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
+  }
+
+  /**
+   * Per document (sorted by source): its title and the distinct heading paths of its chunks, in document order, with
+   * a leading heading equal to the title dropped. What example questions are made from.
+   */
+  listHeadingPaths(): DocumentHeadings[] {
+    const chunks = this.snapshot?.index.chunks ?? [];
+    const docs = new Map<string, { title: string; chunks: { start: number; headings: string[] }[] }>();
+    for (const c of chunks) {
+      const doc = docs.get(c.source) ?? { title: c.title, chunks: [] };
+      doc.chunks.push({ start: c.start, headings: c.headings });
+      docs.set(c.source, doc);
+    }
+    return [...docs.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([source, doc]) => {
+        const seen = new Set<string>();
+        const paths: string[][] = [];
+        for (const c of doc.chunks.sort((a, b) => a.start - b.start)) {
+          const path = c.headings[0] === doc.title ? c.headings.slice(1) : c.headings;
+          const key = JSON.stringify(path);
+          if (path.length === 0 || seen.has(key)) continue;
+          seen.add(key);
+          paths.push(path);
+        }
+        return { source, title: doc.title, paths };
+      });
   }
 
   status(): KnowledgeBaseStatus {
