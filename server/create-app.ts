@@ -7,6 +7,7 @@ import { corsAllowlist } from "./middleware/cors.ts";
 import { errorHandler } from "./middleware/error-handler.ts";
 import { answerRateLimit } from "./middleware/rate-limit.ts";
 import { requestId } from "./middleware/request-id.ts";
+import { securityHeaders } from "./middleware/security-headers.ts";
 import { askRoute } from "./routes/ask-route.ts";
 import { documentsRoute } from "./routes/documents-route.ts";
 import { examplesRoute } from "./routes/examples-route.ts";
@@ -14,6 +15,7 @@ import { healthRoute } from "./routes/health-route.ts";
 import { indexJobsRoute } from "./routes/index-jobs-route.ts";
 import { openaiRoute } from "./routes/openai-route.ts";
 import { searchRoute } from "./routes/search-route.ts";
+import { type WebRouteOptions, webRoute } from "./routes/web-route.ts";
 
 export const JSON_BODY_LIMIT = "64kb";
 
@@ -27,7 +29,7 @@ function bodylessRebuild(req: Request): boolean {
 }
 
 /** Builds the Express app. Never listens: start-server.ts and tests decide where it runs. */
-export function createApp(deps: AppDeps): Express {
+export function createApp(deps: AppDeps, opts: { web?: WebRouteOptions } = {}): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("query parser", "simple");
@@ -35,10 +37,7 @@ export function createApp(deps: AppDeps): Express {
   app.set("trust proxy", deps.config.http.trustProxy);
   app.use(requestId());
   app.use(corsAllowlist(deps.config.http.corsOrigins));
-  app.use((_req, res, next) => {
-    res.setHeader("X-Content-Type-Options", "nosniff");
-    next();
-  });
+  app.use(securityHeaders());
   // Only JSON bodies are accepted; `strict` refuses bare strings/numbers, inflated bodies count against the limit.
   app.use(express.json({ limit: JSON_BODY_LIMIT, strict: true, type: ["application/json", "application/*+json"] }));
   app.use((req, _res, next) => {
@@ -58,6 +57,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(documentsRoute(deps));
   if (deps.jobs) app.use(indexJobsRoute(deps, deps.jobs));
   app.use(examplesRoute(deps));
+  app.use(webRoute(deps, opts.web));
   app.use((req, _res, next) => next(badRequest(`No route for ${req.method} ${req.path}`, "NOT_FOUND", 404)));
   app.use(errorHandler(deps.logger));
   return app;
