@@ -1,8 +1,9 @@
 import { ApiError, askStream } from "./api.ts";
 import type { ChatView } from "./chat-view.ts";
 import { copyText } from "./clipboard.ts";
-import { buildHistory, type Conversation, type ConversationsStore, newId, type StoredMessage, titleFor } from "./conversations-store.ts";
+import { buildHistory, type ConversationsStore, newId, titleFor } from "./conversations-store.ts";
 import type { SourceDialog } from "./source-dialog.ts";
+import type { Conversation, StoredMessage } from "./types.ts";
 
 export interface Composer {
   input: HTMLTextAreaElement;

@@ -1,8 +1,7 @@
 import { linkCitations } from "./citations.ts";
-import type { Conversation, StoredMessage } from "./conversations-store.ts";
 import { el, ICONS, icon } from "./dom.ts";
 import { renderMarkdown } from "./render-markdown.ts";
-import type { Source } from "./types.ts";
+import type { Conversation, Source, StoredMessage } from "./types.ts";
 
 export interface ChatViewHandlers {
   onCite(messageId: string, n: number, opener: HTMLElement): void;

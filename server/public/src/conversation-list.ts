@@ -1,4 +1,4 @@
-import type { Conversation } from "./conversations-store.ts";
+import type { Conversation } from "./types.ts";
 import { el, ICONS, icon } from "./dom.ts";
 
 export interface ConversationListHandlers {

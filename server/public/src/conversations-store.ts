@@ -1,27 +1,4 @@
-import type { ChatTurn, Source } from "./types.ts";
-
-export type MessageState = "streaming" | "done" | "stopped" | "error";
-
-export interface StoredMessage {
-  id: string;
-  role: "user" | "assistant";
-  /** The question, or the answer's Markdown (partial when stopped or failed mid-way). */
-  content: string;
-  state?: MessageState;
-  found?: boolean;
-  sources?: Source[];
-  error?: { message: string; code?: string };
-  model?: string;
-  mode?: "llm" | "extractive";
-}
-
-export interface Conversation {
-  id: string;
-  title: string;
-  createdAt: number;
-  updatedAt: number;
-  messages: StoredMessage[];
-}
+import type { ChatTurn, Conversation, Source, StoredMessage } from "./types.ts";
 
 export const MAX_HISTORY_TURNS = 20;
 export const MAX_TURN_CHARS = 8000;
@@ -102,6 +79,12 @@ export function buildHistory(messages: readonly StoredMessage[], maxTurns = MAX_
   return keep > 0 ? turns.slice(-keep) : [];
 }
 
+/** The part of the Web Storage API the store uses (localStorage in the page, a Map in tests). */
+export interface KeyValueStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
 /**
  * Conversations in localStorage. Whatever is stored is validated on load: unreadable JSON or a wrong shape starts
  * fresh instead of breaking the page, and a full or unavailable storage just stops persisting.
@@ -111,7 +94,7 @@ export class ConversationsStore {
   private activeId: string | undefined;
   private warned = false;
 
-  constructor(private readonly storage: Storage | null) {
+  constructor(private readonly storage: KeyValueStorage | null) {
     this.load();
   }
 
@@ -148,7 +131,11 @@ export class ConversationsStore {
 
   /** Most recently used first. */
   list(): readonly Conversation[] {
-    return [...this.conversations].sort((a, b) => b.updatedAt - a.updatedAt);
+    // Ties (same millisecond) go to the one created later, which sits later in the array.
+    return this.conversations
+      .map((c, i) => [c, i] as const)
+      .sort(([a, i], [b, j]) => b.updatedAt - a.updatedAt || j - i)
+      .map(([c]) => c);
   }
 
   get(id: string): Conversation | undefined {

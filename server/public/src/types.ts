@@ -71,3 +71,27 @@ export interface WriteAccepted {
   documents?: { source: string; bytes: number }[];
   deleted?: { id: string; source: string };
 }
+
+/** Chat messages and conversations as the page keeps them (localStorage). */
+export type MessageState = "streaming" | "done" | "stopped" | "error";
+
+export interface StoredMessage {
+  id: string;
+  role: "user" | "assistant";
+  /** The question, or the answer's Markdown (partial when stopped or failed mid-way). */
+  content: string;
+  state?: MessageState;
+  found?: boolean;
+  sources?: Source[];
+  error?: { message: string; code?: string };
+  model?: string;
+  mode?: "llm" | "extractive";
+}
+
+export interface Conversation {
+  id: string;
+  title: string;
+  createdAt: number;
+  updatedAt: number;
+  messages: StoredMessage[];
+}
