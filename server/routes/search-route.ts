@@ -12,7 +12,12 @@ export const SearchBody = z.object({
     .trim()
     .min(1, "query must not be empty")
     .max(MAX_QUERY_CHARS, `query must be at most ${MAX_QUERY_CHARS} characters`),
-  k: z.number({ error: "k must be a number" }).int("k must be a whole number").min(1, "k must be at least 1").max(MAX_K, `k must be at most ${MAX_K}`).optional(),
+  k: z
+    .number({ error: "k must be a number" })
+    .int("k must be a whole number")
+    .min(1, "k must be at least 1")
+    .max(MAX_K, `k must be at most ${MAX_K}`)
+    .optional(),
 });
 
 export function searchRoute(deps: AppDeps): Router {
@@ -21,10 +26,8 @@ export function searchRoute(deps: AppDeps): Router {
     const body = parseBody(SearchBody, req.body);
     const abort = new AbortController();
     res.on("close", () => abort.abort());
-    if (!deps.kb.index) {
-      res.json({ results: [] });
-      return;
-    }
+    // No usable index (never built, damaged, other embeddings): the search throws 503 with the code and message
+    // /health shows, never an empty list that would pass for "nothing relevant". An empty index answers [].
     const results = await deps.kb.search(body.query, body.k ?? deps.config.topK, abort.signal);
     res.json({ results });
   });

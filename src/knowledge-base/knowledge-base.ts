@@ -1,5 +1,5 @@
 import type { AppConfig } from "../config/config.ts";
-import { AppError, describeError, IndexNotFoundError } from "../errors/app-error.ts";
+import { AppError, describeError, IndexCorruptError, IndexNotFoundError, isAppError } from "../errors/app-error.ts";
 import { CHUNKER_VERSION } from "../ingest/chunker.ts";
 import { type IngestProgress, type IngestSummary, runIngest } from "../ingest/run-ingest.ts";
 import { embeddingModelFactory } from "../providers/create-embedding-model.ts";
@@ -61,6 +61,10 @@ export interface DocumentHeadings {
 export class KnowledgeBase {
   private snapshot: SearchSnapshot | undefined;
   private problem: string | undefined;
+  /** Why no snapshot could be loaded: what /ask and /search answer (503) until a build succeeds. */
+  private failure: AppError | undefined;
+  /** The published folder that last failed to load: not read (and checksummed) again on every poll. */
+  private failedName: string | undefined;
   private readonly retriever: HybridRetriever;
 
   private constructor(
@@ -92,13 +96,32 @@ export class KnowledgeBase {
 
   /** Like `load`, but a broken or mismatched index leaves the knowledge base degraded instead of throwing. */
   tryLoad(): boolean {
+    return this.attemptLoad(true);
+  }
+
+  /** `report`: also mark the knowledge base degraded when an older snapshot is still being served. */
+  private attemptLoad(report: boolean): boolean {
+    // Read before loading: if CURRENT moves on meanwhile, the newer folder is still tried on the next poll.
+    const attempted = readCurrentName(this.config.storeDir);
     try {
       this.load();
       return true;
     } catch (err) {
-      this.problem = describeError(err);
+      this.failedName = attempted;
+      if (report || !this.snapshot) this.setFailure(err);
       return false;
     }
+  }
+
+  /** Degraded: `status()` carries the message, and retrieval answers 503 with the same code and message. */
+  private setFailure(err: unknown): void {
+    const e = err as NodeJS.ErrnoException;
+    // Errors raised on purpose say what to run; anything else (an fs error) is named by its code, not its path.
+    this.failure =
+      isAppError(err) && err.expose
+        ? err
+        : new IndexCorruptError(`The index could not be loaded (${e?.code ? `${e.code}${e.syscall ? ` on ${e.syscall}` : ""}` : describeError(err)}).`, err);
+    this.problem = this.failure.message;
   }
 
   private adopt(index: KnowledgeIndex): void {
@@ -112,6 +135,8 @@ export class KnowledgeBase {
     void index.words;
     void index.bigrams;
     this.snapshot = { index, embedder };
+    this.failure = undefined;
+    this.failedName = undefined;
     this.problem = chunkerDrift(index.manifest, { ...this.config.chunker, version: CHUNKER_VERSION });
   }
 
@@ -138,14 +163,9 @@ export class KnowledgeBase {
    */
   reloadIfChanged(): boolean {
     const current = readCurrentName(this.config.storeDir);
-    if (!current || (this.snapshot?.index.dir && basename(this.snapshot.index.dir) === current)) return false;
-    try {
-      this.load();
-      return true;
-    } catch (err) {
-      if (!this.snapshot) this.problem = describeError(err);
-      return false;
-    }
+    if (!current || current === this.failedName || (this.snapshot?.index.dir && basename(this.snapshot.index.dir) === current)) return false;
+    // A failed load keeps serving the current snapshot (and is not retried until CURRENT names another folder).
+    return this.attemptLoad(false);
   }
 
   /** Polls for a newly published index every `intervalMs`; returns a function that stops it. */
@@ -216,10 +236,16 @@ export class KnowledgeBase {
   /** Retrieval plus what answering needs: the query plan and the snapshot the chunks came from. */
   async retrieveDetailed(query: string, k: number, signal?: AbortSignal): Promise<{ chunks: RetrievedChunk[]; plan: QueryPlan; index: KnowledgeIndex }> {
     const snapshot = this.snapshot;
-    if (!snapshot) throw new IndexNotFoundError(this.config.storeDir);
+    if (!snapshot) throw this.unavailable();
     const plan = this.retriever.plan(query);
     const chunks = await this.retriever.search(snapshot, { query, k: Math.min(Math.max(1, k), MAX_K), ...(signal ? { signal } : {}) }, plan);
     return { chunks, plan, index: snapshot.index };
+  }
+
+  /** The error queries get while there is no snapshot: 503 with the code and message /health shows. */
+  private unavailable(): AppError {
+    const f = this.failure;
+    return f ? new AppError(f.code, f.message, { status: 503, expose: true }) : new IndexNotFoundError(this.config.storeDir);
   }
 
   async search(query: string, k: number, signal?: AbortSignal): Promise<SearchHit[]> {

@@ -20,12 +20,28 @@ export function newBuildId(): string {
   return `${stamp}-${randomBytes(3).toString("hex")}`;
 }
 
-export function readCurrentName(storeDir: string): string | undefined {
+/**
+ * What CURRENT says: nothing published yet (no file), the name of an index folder, or something this program never
+ * writes (a path such as `../../etc`, garbage, a folder in its place). Only a name this program writes is followed:
+ * never a path that leaves the store. "invalid" is a damaged store, not an empty one: it must not be built over.
+ */
+export type CurrentPointer = { state: "absent" } | { state: "ok"; name: string } | { state: "invalid"; reason: string };
+
+export function readCurrentPointer(storeDir: string): CurrentPointer {
   const file = join(storeDir, CURRENT_FILE);
-  if (!existsSync(file)) return undefined;
-  const name = readFileSync(file, "utf8").trim();
-  // Only a name this program writes is followed: never a path that leaves the store.
-  return /^index-[0-9a-z-]+$/.test(name) ? name : undefined;
+  if (!existsSync(file)) return { state: "absent" };
+  let name: string;
+  try {
+    name = readFileSync(file, "utf8").trim();
+  } catch (err) {
+    return { state: "invalid", reason: `cannot be read (${(err as NodeJS.ErrnoException).code ?? "error"})` };
+  }
+  return /^index-[0-9a-z-]+$/.test(name) ? { state: "ok", name } : { state: "invalid", reason: "does not name an index folder" };
+}
+
+export function readCurrentName(storeDir: string): string | undefined {
+  const pointer = readCurrentPointer(storeDir);
+  return pointer.state === "ok" ? pointer.name : undefined;
 }
 
 function fsyncDir(dir: string): void {

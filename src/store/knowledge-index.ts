@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { IndexCorruptError, IndexNotFoundError } from "../errors/app-error.ts";
+import { describeError, IndexCorruptError, IndexNotFoundError } from "../errors/app-error.ts";
 import { Bm25Index } from "./bm25-index.ts";
 import type { ChunkRecord } from "./chunk-record.ts";
 import { HnswIndex, type HnswSettings } from "./hnsw-index.ts";
@@ -9,7 +9,7 @@ import {
   fileChecksum,
   newBuildId,
   publishIndexDir,
-  readCurrentName,
+  readCurrentPointer,
   removeStaleIndexDirs,
   writeDurable,
 } from "./index-files.ts";
@@ -152,8 +152,9 @@ export function hnswFileOf(index: KnowledgeIndex): string | undefined {
   return index.dir ? join(index.dir, FILES.hnsw) : undefined;
 }
 
+/** Whether something is published: true also for a damaged CURRENT, which must be reported, never built over. */
 export function hasIndex(storeDir: string): boolean {
-  return readCurrentName(storeDir) !== undefined;
+  return readCurrentPointer(storeDir).state !== "absent";
 }
 
 /**
@@ -161,9 +162,13 @@ export function hasIndex(storeDir: string): boolean {
  * anything else is reported as corrupt with the command that rebuilds it.
  */
 export function readIndex(storeDir: string, hnswSettings: Pick<HnswSettings, "efSearch">): KnowledgeIndex {
-  const name = readCurrentName(storeDir);
-  if (!name) throw new IndexNotFoundError(storeDir);
+  // Messages name the index folder, not the server's paths: they reach HTTP clients through /health and 503s.
+  const pointer = readCurrentPointer(storeDir);
+  if (pointer.state === "absent") throw new IndexNotFoundError(storeDir);
+  if (pointer.state === "invalid") throw new IndexCorruptError(`The CURRENT file of the index ${pointer.reason}; it was not written by this program.`);
+  const { name } = pointer;
   const dir = join(storeDir, name);
+  if (!existsSync(dir)) throw new IndexCorruptError(`CURRENT names the index folder ${name}, which does not exist.`);
   if (!existsSync(join(dir, FILES.manifest))) throw new IndexCorruptError(`The published index ${name} has no manifest.`);
 
   let manifest: Manifest;
@@ -173,7 +178,7 @@ export function readIndex(storeDir: string, hnswSettings: Pick<HnswSettings, "ef
     manifest = ManifestSchema.parse(raw);
   } catch (err) {
     if (err instanceof Error && err.name === "IndexMismatchError") throw err;
-    throw new IndexCorruptError(`The index manifest in ${dir} is unreadable.`, err);
+    throw new IndexCorruptError(`The manifest of the index ${name} is unreadable (truncated, not JSON, or missing fields).`, err);
   }
   checkSchema(manifest);
 
@@ -207,6 +212,6 @@ export function readIndex(storeDir: string, hnswSettings: Pick<HnswSettings, "ef
     return new KnowledgeIndex(dir, manifest, chunks, tokens, hnsw, embedderState);
   } catch (err) {
     if (err instanceof IndexCorruptError) throw err;
-    throw new IndexCorruptError(`The index in ${dir} could not be read.`, err);
+    throw new IndexCorruptError(`The index ${name} could not be read (${describeError(err)}).`, err);
   }
 }

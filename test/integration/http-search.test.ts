@@ -93,7 +93,7 @@ describe("HTTP /health and /search (Express on port 0)", () => {
 });
 
 describe("HTTP with no usable index", () => {
-  it("reports degraded health and returns empty results instead of 500", async () => {
+  it("reports degraded health and answers /search with 503 INDEX_NOT_FOUND instead of 500", async () => {
     const ws = tempWorkspace(FIXTURE_CORPUS);
     const kb = await KnowledgeBase.open(testConfig(ws.docsDir, ws.storeDir));
     expect(kb.tryLoad()).toBe(false);
@@ -103,8 +103,10 @@ describe("HTTP with no usable index", () => {
       expect(health.status).toBe("degraded");
       expect(health.message).toMatch(/npm run ingest/);
       const res = await fetch(`${http.url}/search`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "x" }) });
-      expect(res.status).toBe(200);
-      expect((await res.json()) as any).toEqual({ results: [] });
+      expect(res.status).toBe(503);
+      const body = (await res.json()) as any;
+      expect(body.error.code).toBe("INDEX_NOT_FOUND");
+      expect(body.error.message).toMatch(/npm run ingest/);
     } finally {
       await http.close();
       ws.cleanup();
