@@ -30,6 +30,8 @@ export class ChatView {
   private conversationId: string | undefined;
   private pending: StoredMessage | undefined;
   private frame = 0;
+  /** Follow new text to the bottom unless the reader has scrolled up to read something earlier. */
+  private pinned = true;
 
   constructor(
     private readonly list: HTMLElement,
@@ -38,6 +40,10 @@ export class ChatView {
     private readonly handlers: ChatViewHandlers,
   ) {
     list.addEventListener("click", (event) => this.onClick(event));
+    scroller.addEventListener("scroll", () => {
+      const s = this.scroller;
+      this.pinned = s.scrollHeight - s.scrollTop - s.clientHeight < 80;
+    });
   }
 
   get displayedConversation(): string | undefined {
@@ -51,14 +57,16 @@ export class ChatView {
     this.list.replaceChildren();
     for (const m of conv.messages) this.list.append(this.build(m));
     this.syncEmptyState();
-    this.scroller.scrollTop = this.scroller.scrollHeight;
+    this.pinned = true;
+    this.follow();
   }
 
   append(conversationId: string, msg: StoredMessage): void {
     if (conversationId !== this.conversationId) return;
     this.list.append(this.build(msg));
     this.syncEmptyState();
-    this.scrollToEnd(true);
+    this.pinned = true; // a new question always brings its answer into view
+    this.follow();
   }
 
   /** Re-renders a message completely (state, body, notices, sources, actions). */
@@ -66,10 +74,8 @@ export class ChatView {
     if (this.pending?.id === msg.id) this.cancelFrame();
     const old = this.elements.get(msg.id);
     if (!old) return;
-    const stick = this.nearEnd();
-    const fresh = this.build(msg);
-    old.replaceWith(fresh);
-    if (stick) this.scrollToEnd();
+    old.replaceWith(this.build(msg));
+    this.follow();
   }
 
   /** A streamed answer grew: re-render its body at the next frame. */
@@ -82,11 +88,10 @@ export class ChatView {
       this.pending = undefined;
       const node = m && this.elements.get(m.id);
       if (!m || !node) return;
-      const stick = this.nearEnd();
       const body = node.querySelector<HTMLElement>(".msg-body");
       if (body) this.fillBody(body, m);
       node.querySelector(".msg-typing")?.remove();
-      if (stick) this.scrollToEnd();
+      this.follow();
     });
   }
 
@@ -97,6 +102,7 @@ export class ChatView {
     node.querySelector(".msg-sources")?.remove();
     const sources = this.sourcesList(msg);
     if (sources) node.querySelector(".msg-bubble")?.append(sources);
+    this.follow();
   }
 
   element(messageId: string): HTMLElement | undefined {
@@ -113,13 +119,8 @@ export class ChatView {
     this.emptyState.hidden = this.list.childElementCount > 0;
   }
 
-  private nearEnd(): boolean {
-    const s = this.scroller;
-    return s.scrollHeight - s.scrollTop - s.clientHeight < 80;
-  }
-
-  private scrollToEnd(smooth = false): void {
-    this.scroller.scrollTo({ top: this.scroller.scrollHeight, behavior: smooth ? "smooth" : "auto" });
+  private follow(): void {
+    if (this.pinned) this.scroller.scrollTop = this.scroller.scrollHeight;
   }
 
   private build(msg: StoredMessage): HTMLElement {
