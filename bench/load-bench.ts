@@ -36,9 +36,11 @@ const SOAK_CONNECTIONS = Number(process.env.SOAK_CONNECTIONS ?? 16);
 const SOAK_WARMUP_SECONDS = Number(process.env.SOAK_WARMUP_SECONDS ?? 30);
 const WINDOW_SECONDS = 30;
 const TARGETS = { errors: 0, soakGrowthPct: 10 };
-/** Other work on the shared machine competes for the 2 cores: the 1-minute load average when the bench starts. */
-const LOADAVG = readFileSync("/proc/loadavg", "utf8").split(" ")[0] ?? "?";
-const MACHINE = `2-core shared, noisy machine, load average ${LOADAVG} at the start; server and load generator (autocannon in a worker thread of the bench process) on the same machine, loopback`;
+/** Other work on the shared machine competes for the 2 cores: the 1-minute load average at the start and at the end. */
+const loadavg = () => readFileSync("/proc/loadavg", "utf8").split(" ")[0] ?? "?";
+const LOADAVG_START = loadavg();
+const machine = () =>
+  `2-core shared, noisy machine, 1-min load average ${LOADAVG_START} at the start and ${loadavg()} at the end; server and load generator (autocannon in a worker thread of the bench process) on the same machine, loopback`;
 
 // ---- questions ----
 const ON_TOPIC: string[] = readFileSync(join(root, "bench/data/on-topic-survey.jsonl"), "utf8")
@@ -381,7 +383,7 @@ try {
     failed ||= !pass;
     writeResult("load", {
       date,
-      machine: MACHINE,
+      machine: machine(),
       startSeconds,
       idleRssMb: idleRss,
       questions: QUESTIONS.length,
@@ -401,7 +403,7 @@ try {
     const table = [
       `## Load benchmark (${date})`,
       "",
-      `Command: \`npm run bench:load\` (${MACHINE}).`,
+      `Command: \`npm run bench:load\` (${machine()}).`,
       serverNote,
       `Load: autocannon, ${LOAD_CONNECTIONS} connections for ${LOAD_SECONDS} s per endpoint, one endpoint after the other, each connection cycling through ${rotation}; /ask as JSON (not streamed). Warm-up before: every string 3× on both endpoints, sequentially.`,
       "",
@@ -466,7 +468,7 @@ try {
     }
     writeResult("soak", {
       date,
-      machine: MACHINE,
+      machine: machine(),
       idleRssMb: idleRss,
       ...(({ samples, ...p }) => p)(soak),
       warmupSeconds: SOAK_WARMUP_SECONDS,
@@ -488,7 +490,7 @@ try {
     const table = [
       `## Soak (${date})`,
       "",
-      `Command: \`npm run bench:soak\` (${MACHINE}).`,
+      `Command: \`npm run bench:soak\` (${machine()}).`,
       serverNote,
       `Load: autocannon, ${SOAK_CONNECTIONS} connections for ${SOAK_SECONDS} s, each connection alternating POST /ask (JSON) and POST /search over ${rotation}. RSS growth compares the median of the first ${WINDOW_SECONDS} s after a ${SOAK_WARMUP_SECONDS} s warm-up with the median of the last ${WINDOW_SECONDS} s; the slope is a least-squares fit over every sample after the warm-up.`,
       "",
