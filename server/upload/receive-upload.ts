@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import busboy from "busboy";
-import { AppError, ParseError } from "../../src/errors/app-error.ts";
+import { AppError, DiskFullError, isDiskFull, ParseError } from "../../src/errors/app-error.ts";
 import { contentCheckFor } from "./content-check.ts";
 import { numberedName, safeFileName } from "./safe-file-name.ts";
 import { MULTIPART_OVERHEAD_BYTES, type UploadLimits } from "./upload-limits.ts";
@@ -164,8 +164,9 @@ export function receiveUpload(req: IncomingMessage, opts: ReceiveOptions): Promi
 }
 
 function writeError(err: unknown): AppError {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === "ENOSPC" || code === "EDQUOT")
-    return new AppError("INTERNAL", "Not enough disk space to store the upload. Nothing was saved.", { status: 507, cause: err });
+  // 507 DISK_FULL with a message the client sees (it names no paths): the upload can be retried once space is freed.
+  if (isDiskFull(err)) return new DiskFullError(UPLOAD_DISK_FULL, err);
   return new AppError("INTERNAL", "The upload could not be stored.", { status: 500, cause: err });
 }
+
+export const UPLOAD_DISK_FULL = "Not enough disk space to store the upload. Nothing was saved.";

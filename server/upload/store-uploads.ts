@@ -1,8 +1,8 @@
 import { link, lstat, rename, rm } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
-import { AppError } from "../../src/errors/app-error.ts";
+import { AppError, DiskFullError, isDiskFull } from "../../src/errors/app-error.ts";
 import { isInside } from "./inside-dir.ts";
-import type { ReceivedFile } from "./receive-upload.ts";
+import { type ReceivedFile, UPLOAD_DISK_FULL } from "./receive-upload.ts";
 import { numberedName } from "./safe-file-name.ts";
 
 const MAX_NUMBERED = 1000;
@@ -29,6 +29,8 @@ export async function storeUploads(files: readonly ReceivedFile[], uploadsDir: s
     return stored.map((s) => s.file);
   } catch (err) {
     await Promise.all(stored.map((s) => rm(s.path, { force: true })));
+    // Claiming a name adds a directory entry, which can also run out of space.
+    if (isDiskFull(err)) throw new DiskFullError(UPLOAD_DISK_FULL, err);
     throw err;
   } finally {
     await Promise.all(files.map((f) => rm(f.tempPath, { force: true })));

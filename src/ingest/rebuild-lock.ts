@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { AppError } from "../errors/app-error.ts";
+import { AppError, DiskFullError, isDiskFull } from "../errors/app-error.ts";
 
 /**
  * One rebuild at a time per VECTORSTORE_DIR, across the CLI and any number of server processes: an exclusive lock
@@ -54,7 +54,15 @@ export function acquireRebuildLock(storeDir: string): () => void {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(file, "wx");
-      writeSync(fd, JSON.stringify({ pid: process.pid, host: hostname(), startedAt: Date.now() } satisfies LockInfo));
+      try {
+        writeSync(fd, JSON.stringify({ pid: process.pid, host: hostname(), startedAt: Date.now() } satisfies LockInfo));
+      } catch (err) {
+        // A full disk: no empty lock file is left behind (it would read as stale, but it is litter all the same).
+        closeSync(fd);
+        rmSync(file, { force: true });
+        if (isDiskFull(err)) throw new DiskFullError("Not enough disk space to start a rebuild (VECTORSTORE_DIR). Free some space and try again.", err);
+        throw err;
+      }
       closeSync(fd);
       let released = false;
       return () => {

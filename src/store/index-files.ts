@@ -16,7 +16,10 @@ export const INDEX_PREFIX = "index-";
 export const TMP_PREFIX = ".tmp-";
 
 export function newBuildId(): string {
-  const stamp = new Date().toISOString().replace(/[-:.TZ]/g, "").slice(0, 14);
+  const stamp = new Date()
+    .toISOString()
+    .replace(/[-:.TZ]/g, "")
+    .slice(0, 14);
   return `${stamp}-${randomBytes(3).toString("hex")}`;
 }
 
@@ -57,15 +60,20 @@ function fsyncDir(dir: string): void {
   }
 }
 
-/** Write a file and flush it to disk; returns its sha256. */
-export function writeDurable(file: string, data: string | Uint8Array): string {
-  writeFileSync(file, data);
+/** Flush a written file's data to disk. */
+export function syncFile(file: string): void {
   const fd = openSync(file, "r+");
   try {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
+}
+
+/** Write a file and flush it to disk; returns its sha256. */
+export function writeDurable(file: string, data: string | Uint8Array): string {
+  writeFileSync(file, data);
+  syncFile(file);
   return sha256(data);
 }
 
@@ -90,6 +98,17 @@ export function publishIndexDir(storeDir: string, tempDir: string, buildId: stri
   renameSync(pointerTmp, join(storeDir, CURRENT_FILE));
   fsyncDir(storeDir);
   return name;
+}
+
+/**
+ * Undo a build that failed: its temp folder, its pointer temp file, and its index folder unless CURRENT already names
+ * it. Touches nothing else: the published index, the one kept for readers still loading it, other files.
+ */
+export function discardBuild(storeDir: string, buildId: string): void {
+  const name = `${INDEX_PREFIX}${buildId}`;
+  rmSync(join(storeDir, `${TMP_PREFIX}${buildId}`), { recursive: true, force: true });
+  rmSync(join(storeDir, `${CURRENT_FILE}.${buildId}.tmp`), { force: true });
+  if (readCurrentName(storeDir) !== name) rmSync(join(storeDir, name), { recursive: true, force: true });
 }
 
 /**

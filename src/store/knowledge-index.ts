@@ -1,16 +1,18 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statfsSync } from "node:fs";
 import { join } from "node:path";
-import { describeError, IndexCorruptError, IndexNotFoundError } from "../errors/app-error.ts";
+import { AppError, DiskFullError, describeError, IndexCorruptError, IndexNotFoundError, isDiskFull } from "../errors/app-error.ts";
 import { Bm25Index } from "./bm25-index.ts";
 import type { ChunkRecord } from "./chunk-record.ts";
-import { HnswIndex, type HnswSettings } from "./hnsw-index.ts";
+import { checkHnswFile, HnswIndex, type HnswSettings } from "./hnsw-index.ts";
 import {
   createTempIndexDir,
+  discardBuild,
   fileChecksum,
   newBuildId,
   publishIndexDir,
   readCurrentPointer,
   removeStaleIndexDirs,
+  syncFile,
   writeDurable,
 } from "./index-files.ts";
 import { checkSchema, type Manifest, ManifestSchema } from "./manifest.ts";
@@ -116,7 +118,11 @@ function readJson(dir: string, name: string): unknown {
   return JSON.parse(readFileSync(join(dir, name), "utf8"));
 }
 
-/** Write a build to a temp folder, publish it atomically, and clean up older versions. Returns the loaded snapshot. */
+/**
+ * Write a build to a temp folder, publish it atomically, and clean up older versions. Returns the loaded snapshot.
+ * A failure at any step (a full disk, most likely) removes what this build wrote and leaves the published index as it
+ * was; ENOSPC/EDQUOT become a DiskFullError (507 DISK_FULL) that says so.
+ */
 export function writeIndex(storeDir: string, build: IndexBuild, keep: readonly string[] = []): KnowledgeIndex {
   const { hnsw } = build;
   if (hnsw.count !== build.slots.length || build.tokens.length !== build.slots.length) {
@@ -124,8 +130,10 @@ export function writeIndex(storeDir: string, build: IndexBuild, keep: readonly s
   }
   const buildId = newBuildId();
 
-  const tmp = createTempIndexDir(storeDir, buildId);
+  let name: string;
+  let manifest: Manifest;
   try {
+    const tmp = createTempIndexDir(storeDir, buildId);
     const checksums: Record<string, string> = {};
     checksums[FILES.chunks] = writeDurable(join(tmp, FILES.chunks), JSON.stringify(build.slots));
     const lexical = { words: build.tokens.map((t) => t.words.join(" ")), bigrams: build.tokens.map((t) => t.bigrams.join(" ")) };
@@ -133,18 +141,54 @@ export function writeIndex(storeDir: string, build: IndexBuild, keep: readonly s
     if (build.embedderState !== undefined) {
       checksums[FILES.embedder] = writeDurable(join(tmp, FILES.embedder), JSON.stringify(build.embedderState));
     }
-    hnsw.write(join(tmp, FILES.hnsw));
-    checksums[FILES.hnsw] = fileChecksum(join(tmp, FILES.hnsw));
-    const manifest: Manifest = { ...build.manifest, buildId, builtAt: new Date().toISOString(), checksums };
+    const hnswFile = join(tmp, FILES.hnsw);
+    hnsw.write(hnswFile);
+    // hnswlib writes natively and ignores write errors: a full disk leaves a short file that would otherwise be
+    // checksummed and published as if complete. It is not fsynced either.
+    const problem = existsSync(hnswFile) ? checkHnswFile(hnswFile, hnsw.dimensions, hnsw.count) : "was not created";
+    if (problem) throw incompleteWrite(tmp, `${FILES.hnsw} ${problem}`);
+    syncFile(hnswFile);
+    checksums[FILES.hnsw] = fileChecksum(hnswFile);
+    manifest = { ...build.manifest, buildId, builtAt: new Date().toISOString(), checksums };
     writeDurable(join(tmp, FILES.manifest), JSON.stringify(manifest, null, 2));
-    const name = publishIndexDir(storeDir, tmp, buildId);
-    // The version just replaced stays one more round: a server that read CURRENT a moment ago may still be loading it.
-    removeStaleIndexDirs(storeDir, [name, ...keep]);
-    return new KnowledgeIndex(join(storeDir, name), manifest, build.slots, build.tokens, hnsw, build.embedderState);
+    name = publishIndexDir(storeDir, tmp, buildId);
   } catch (err) {
-    removeStaleIndexDirs(storeDir);
+    try {
+      discardBuild(storeDir, buildId);
+    } catch {
+      // Never hides the error above; what is left is a leftover the next build removes under the lock.
+    }
+    if (isDiskFull(err)) throw new DiskFullError(DISK_FULL_MESSAGE, err);
     throw err;
   }
+  // Published. The version just replaced stays one more round: a server that read CURRENT a moment ago may still be
+  // loading it. Failing to remove old versions does not undo the build.
+  try {
+    removeStaleIndexDirs(storeDir, [name, ...keep]);
+  } catch {
+    // Removed by the next build.
+  }
+  return new KnowledgeIndex(join(storeDir, name), manifest, build.slots, build.tokens, hnsw, build.embedderState);
+}
+
+const DISK_FULL_MESSAGE =
+  "Not enough disk space to write the index (VECTORSTORE_DIR). Nothing was published: the previous index is still served. Free some space and rebuild.";
+
+/** A native write that came out short: a full disk, when the filesystem says so, otherwise an I/O failure. */
+function incompleteWrite(dir: string, what: string): Error {
+  let free: number | undefined;
+  try {
+    const fs = statfsSync(dir);
+    free = fs.bavail * fs.bsize;
+  } catch {
+    // Unknown: reported as incomplete below.
+  }
+  if (free !== undefined && free < 1024 * 1024) return new DiskFullError(DISK_FULL_MESSAGE, new Error(what));
+  return new AppError(
+    "INGEST_FAILED",
+    `The index could not be written completely (${what}): is the disk full or failing? Nothing was published: the previous index is still served.`,
+    { status: 500, expose: true },
+  );
 }
 
 /** The HNSW file of a loaded index, for an incremental build to start from. */
