@@ -128,7 +128,8 @@ export class KnowledgeBase {
     const embedder = this.makeEmbedder();
     checkEmbedder(index.manifest, { provider: embedder.provider, model: embedder.model, ...(embedder.dimensions ? { dimensions: embedder.dimensions } : {}) });
     if (isFittable(embedder)) {
-      if (index.embedderState === undefined) throw new AppError("INDEX_CORRUPT", "The index has no local embedding state. Rebuild it with: npm run ingest -- --full", { status: 503 });
+      if (index.embedderState === undefined)
+        throw new AppError("INDEX_CORRUPT", "The index has no local embedding state. Rebuild it with: npm run ingest -- --full", { status: 503 });
       embedder.importState(index.embedderState);
     }
     // Build the lexical indexes now, before the swap, so the first queries on the new snapshot do not wait for them.

@@ -51,9 +51,7 @@ export function checkEmbedder(manifest: Manifest, expected: EmbedderExpectation)
     mismatches.push(`dimensions ${built.dimensions} → ${expected.dimensions}`);
   }
   if (mismatches.length) {
-    throw new IndexMismatchError(
-      `The index was built with different embeddings (${mismatches.join(", ")}). Rebuild it with: npm run ingest -- --full`,
-    );
+    throw new IndexMismatchError(`The index was built with different embeddings (${mismatches.join(", ")}). Rebuild it with: npm run ingest -- --full`);
   }
 }
 
