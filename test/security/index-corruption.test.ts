@@ -289,6 +289,26 @@ describe("SECURITY-TESTS 17/19: a damaged or mismatched index → degraded, 503s
     }
   });
 
+  it.each([
+    { name: "hnsw.bin truncated", corrupt: (w: Where) => truncateHalf(at(w, "hnsw.bin")) },
+    { name: "CURRENT containing ../../etc", corrupt: (w: Where) => writeFileSync(join(w.store, "CURRENT"), "../../etc\n") },
+  ])("$name: a degraded server picks up the index the CLI then publishes, without a restart", async ({ corrupt }) => {
+    const ws = damagedCopy(corrupt);
+    try {
+      const config = testConfig(ws.docsDir, ws.storeDir);
+      const kb = await KnowledgeBase.open(config, { tokenizer });
+      expect(kb.tryLoad()).toBe(false);
+      expect(kb.reloadIfChanged()).toBe(false);
+      // `npm run ingest -- --full` in another process: the same build, from another KnowledgeBase.
+      await (await KnowledgeBase.open(config, { tokenizer })).ingest({ full: true });
+      expect(kb.reloadIfChanged()).toBe(true);
+      expect(kb.status()).toMatchObject({ status: "ok" });
+      expect((await kb.search(QUESTION, 1))[0]?.source).toBe("models.md");
+    } finally {
+      ws.cleanup();
+    }
+  });
+
   it("npm start over a store whose CURRENT says ../../etc: starts degraded, builds nothing, recovers by POST /index/rebuild", async () => {
     const ws = damagedCopy((w) => writeFileSync(join(w.store, "CURRENT"), "../../etc\n"));
     const before = storeState(ws.storeDir);
