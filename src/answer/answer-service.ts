@@ -2,7 +2,7 @@ import type { LlmConfig } from "../config/config.ts";
 import { AppError } from "../errors/app-error.ts";
 import { type KnowledgeBase, toHit } from "../knowledge-base/knowledge-base.ts";
 import type { RetrievedChunk } from "../retrieval/hybrid-retriever.ts";
-import { checkCitations } from "./citations.ts";
+import { checkCitations, streamingCitationFilter } from "./citations.ts";
 import { extractAnswer } from "./extractive-answerer.ts";
 import { notFoundMessage } from "./language.ts";
 import { formatContext } from "./prompts.ts";
@@ -81,7 +81,7 @@ export class AnswerService {
 
     const sources = this.sourcesOf(retrieved.chunks, query);
     handlers.onSources?.(sources);
-    const raw = await this.generate(req, retrieved.chunks, history, handlers);
+    const raw = await this.generate(req, retrieved.chunks, history, handlers, sources.length);
     const { text } = checkCitations(raw, sources.length);
     return this.response(text, true, sources, retrievalMs, performance.now() - generationStarted);
   }
@@ -99,12 +99,23 @@ export class AnswerService {
     }
   }
 
-  private async generate(req: AskRequest, chunks: readonly RetrievedChunk[], history: readonly ChatTurn[], handlers: AskHandlers): Promise<string> {
+  private async generate(
+    req: AskRequest,
+    chunks: readonly RetrievedChunk[],
+    history: readonly ChatTurn[],
+    handlers: AskHandlers,
+    sourceCount: number,
+  ): Promise<string> {
     const llm = this.options.llm;
     if (!llm) throw new AppError("INTERNAL", "no answer model configured");
     const where = { provider: llm.config.provider, model: llm.config.model, timeoutMs: llm.config.timeoutMs };
     const signal = this.deadline(req.signal);
     let answer = "";
+    // Streamed tokens get the same citation check as the final answer: an invented [9] never reaches a client.
+    const citations = streamingCitationFilter(sourceCount);
+    const emit = (text: string): void => {
+      if (text) handlers.onToken?.(text);
+    };
     try {
       const stream = await llm.chains.answer({ context: formatContext(chunks), question: req.question, history }, signal);
       for await (const piece of stream) {
@@ -113,11 +124,12 @@ export class AnswerService {
         if (answer.length > MAX_ANSWER_CHARS) {
           throw toUpstreamError(new SyntaxError("answer too long"), where);
         }
-        handlers.onToken?.(piece);
+        emit(citations.push(piece));
       }
       // A 200 that is not an event stream (an HTML login page, plain JSON) parses as zero events: that is a bad
       // response, not an empty answer to show as found.
       if (answer.trim() === "") throw toUpstreamError(new SyntaxError("no answer text in the stream"), where);
+      emit(citations.flush());
     } catch (err) {
       if (req.signal?.aborted) throw err;
       if (signal.aborted) throw toUpstreamError(Object.assign(new Error("deadline"), { name: "TimeoutError" }), where);
