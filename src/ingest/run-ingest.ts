@@ -108,9 +108,14 @@ function previousIndex(opts: IngestOptions): KnowledgeIndex | undefined {
     // A damaged index cannot be reused; rebuilding from the documents is exactly what is needed.
     return undefined;
   }
-  checkEmbedder(index.manifest, { provider: opts.embedder.provider, model: opts.embedder.model, ...(opts.embedder.dimensions ? { dimensions: opts.embedder.dimensions } : {}) });
+  checkEmbedder(index.manifest, {
+    provider: opts.embedder.provider,
+    model: opts.embedder.model,
+    ...(opts.embedder.dimensions ? { dimensions: opts.embedder.dimensions } : {}),
+  });
   const drift = chunkerDrift(index.manifest, { ...opts.chunker, version: CHUNKER_VERSION });
-  if (drift) throw new IndexMismatchError(`${drift.replace(/ Rebuild with:.*$/, "")} An incremental build would mix both. Rebuild with: npm run ingest -- --full`);
+  if (drift)
+    throw new IndexMismatchError(`${drift.replace(/ Rebuild with:.*$/, "")} An incremental build would mix both. Rebuild with: npm run ingest -- --full`);
   return index;
 }
 
@@ -161,7 +166,15 @@ export async function runIngest(opts: IngestOptions): Promise<IngestResult> {
         const doc = await loader.load({ source: file.source, data });
         const docId = shortId("doc", file.source);
         const chunks = chunkRecords(file.source, doc.title, docId, chunkSections(doc.sections, opts.chunker));
-        const entry: ManifestFile = { docId, hash, bytes: data.length, title: doc.title, format: loader.format, chunks: chunks.length, updatedAt: statSync(file.path).mtime.toISOString() };
+        const entry: ManifestFile = {
+          docId,
+          hash,
+          bytes: data.length,
+          title: doc.title,
+          format: loader.format,
+          chunks: chunks.length,
+          updatedAt: statSync(file.path).mtime.toISOString(),
+        };
         parsed.push({ file, hash, entry, chunks });
         if (before) changed++;
         else added++;
@@ -186,7 +199,9 @@ export async function runIngest(opts: IngestOptions): Promise<IngestResult> {
 
     // Slots: an incremental build keeps the previous labels; chunks of changed/removed files become tombstones.
     const keptSources = new Set(kept.map((k) => k.source));
-    const compact = previous ? (previous.slots.length - previous.chunks.length + countReplaced(previous, keptSources)) / Math.max(1, previous.slots.length) > MAX_TOMBSTONE_RATIO : false;
+    const compact = previous
+      ? (previous.slots.length - previous.chunks.length + countReplaced(previous, keptSources)) / Math.max(1, previous.slots.length) > MAX_TOMBSTONE_RATIO
+      : false;
     const incremental = previous !== undefined && !compact;
 
     const texts = newChunks.map(indexText);
@@ -214,7 +229,10 @@ export async function runIngest(opts: IngestOptions): Promise<IngestResult> {
       opts.signal?.throwIfAborted();
       await yieldToEventLoop();
       const batch = toEmbed.slice(b, b + batchSize);
-      const out = await embedder.embedDocuments(batch.map((i) => texts[i] ?? ""), opts.signal);
+      const out = await embedder.embedDocuments(
+        batch.map((i) => texts[i] ?? ""),
+        opts.signal,
+      );
       batch.forEach((i, j) => {
         vectors[i] = out[j];
       });
