@@ -96,3 +96,7 @@ const kb = new KbPanel({
 view.render(store.active());
 refreshList();
 void refreshStatus();
+// The index may have been rebuilt elsewhere (CLI, another tab) while this tab was in the background.
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible") void refreshStatus();
+});
