@@ -24,7 +24,7 @@ function testHook(bytes: Uint8Array): void {
   if (head.startsWith("%KB-TEST-HANG")) for (;;);
   if (head.startsWith("%KB-TEST-OOM")) {
     const hoard: number[][] = [];
-    for (;;) hoard.push(Array.from({ length: 1 << 16 }, (_, i) => i * 1.5));
+    for (;;) hoard.push(new Array<number>(1 << 20).fill(hoard.length + 0.5));
   }
 }
 
