@@ -50,8 +50,8 @@ const HOSTILE_REPLY = [
 ].join("\n");
 
 const NORMAL_REPLY = "星河-7B 支持 **8192** 的上下文长度 [1]。它由示例实验室发布 [1]。";
-/** Long enough (one token per character, 25 ms apart) to be stopped mid-way. */
-const LONG_REPLY = `星河-7B 的上下文长度是 8192 [1]。${"它在两万亿词元上完成了预训练，参数量为七十亿。".repeat(20)}`;
+/** Long enough (one token per character, 25 ms apart: about 4 s) to be stopped mid-way. */
+const LONG_REPLY = `星河-7B 的上下文长度是 8192 [1]。${"它在两万亿词元上完成了预训练，参数量为七十亿。".repeat(6)}`;
 
 const d = describe.skipIf(!HAS_CHROMIUM);
 
@@ -73,10 +73,14 @@ d("web chat in Chromium", () => {
     fake = await startFakeOpenAI({
       tokenDelayMs: 25,
       chatReply: (r: RecordedRequest) => {
-        const text = JSON.stringify(r.body);
-        if (text.includes("Rewrite the user's last message")) return "星河-7B 是谁发布的？";
-        if (text.includes("赤焰")) return HOSTILE_REPLY;
-        if (text.includes("预训练")) return LONG_REPLY;
+        const messages = (r.body as { messages?: { role: string; content: string }[] }).messages ?? [];
+        if (JSON.stringify(messages).includes("Rewrite the user's last message")) return "星河-7B 是谁发布的？";
+        // The reply depends on the question being answered (after "Question:" in the last message), not on the
+        // sources in that message or on earlier turns.
+        const lastMessage = messages.at(-1)?.content ?? "";
+        const last = lastMessage.slice(lastMessage.lastIndexOf("Question:"));
+        if (last.includes("赤焰")) return HOSTILE_REPLY;
+        if (last.includes("详细介绍")) return LONG_REPLY;
         return NORMAL_REPLY;
       },
     });
@@ -174,7 +178,7 @@ d("web chat in Chromium", () => {
     const { page, watch, context } = await open(llm.url);
     await expect(page.locator("#answer-mode").textContent()).resolves.toContain("fake-model");
     expect(await page.locator("#offline-hint").isVisible()).toBe(false);
-    await ask(page, "星河-7B 的预训练数据有多少？");
+    await ask(page, "请详细介绍星河-7B 的预训练。");
     await waitState(page, "streaming");
     // Partial text while the model is still sending: streamed, not delivered at the end.
     await page.waitForFunction(() => ([...document.querySelectorAll(".msg-assistant .msg-body")].at(-1)?.textContent?.length ?? 0) > 5);
@@ -195,7 +199,7 @@ d("web chat in Chromium", () => {
   it("the stop button aborts generation and the upstream request", async () => {
     const { page, context } = await open(llm.url);
     fake.reset();
-    await ask(page, "星河-7B 的预训练数据有多少？");
+    await ask(page, "请详细介绍星河-7B 的预训练。");
     await page.waitForFunction(() => ([...document.querySelectorAll(".msg-assistant .msg-body")].at(-1)?.textContent?.length ?? 0) > 5);
     await page.click("#stop");
     await waitState(page, "stopped");
