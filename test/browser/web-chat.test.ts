@@ -352,6 +352,58 @@ d("web chat in Chromium", () => {
     await context.close();
   });
 
+  it("knowledge-base panel: drop a file to upload it, delete a document, rebuild with progress", async () => {
+    const { page, watch, context } = await open(offline.url, { acceptConfirms: true });
+    await page.click("#kb-open");
+    await page.waitForSelector("#kb-docs li[data-id]");
+    await page.fill("#admin-token", TOKEN);
+    const count = () => page.locator("#kb-docs li[data-id]").count();
+    const before = await count();
+    // A real drop event carrying a File, as the browser builds it for a drag from the desktop.
+    const dataTransfer = await page.evaluateHandle(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(["# 拖放测试\n\n拖放上传的文件写着：青瓷茶壶的容量是三百毫升。\n"], "拖放测试.md", { type: "text/markdown" }));
+      return dt;
+    });
+    await page.dispatchEvent("#kb-drop", "dragover", { dataTransfer });
+    await page.dispatchEvent("#kb-drop", "drop", { dataTransfer });
+    await page.waitForFunction((n) => document.querySelectorAll("#kb-docs li[data-id]").length === n, before + 1, { timeout: 20_000 });
+    await expect(page.locator("#kb-docs").textContent()).resolves.toContain("拖放测试");
+
+    const item = page.locator("#kb-docs li[data-id]", { hasText: "拖放测试" });
+    await item.locator(".kb-delete").click();
+    await page.waitForFunction((n) => document.querySelectorAll("#kb-docs li[data-id]").length === n, before, { timeout: 20_000 });
+    expect(watch.dialogs.some((d) => d.startsWith("confirm"))).toBe(true);
+
+    await page.click("#kb-rebuild");
+    await page.waitForFunction(() => /succeeded|done|up to date|rebuilt|indexed/i.test(document.querySelector("#kb-message")?.textContent ?? ""), null, { timeout: 20_000 });
+    expect(await page.locator("#kb-progress").getAttribute("value")).toBe(await page.locator("#kb-progress").getAttribute("max"));
+    expect(watch.errors).toEqual([]);
+    await context.close();
+  });
+
+  it("every control has an accessible name and the page is keyboard-usable", async () => {
+    const { page, context } = await open(offline.url);
+    const unnamed = await page.evaluate(() =>
+      [...document.querySelectorAll("button, input, textarea, select, a[href]")]
+        .filter((el) => !(el as HTMLElement).closest("[hidden]"))
+        .filter((el) => {
+          const label = el.getAttribute("aria-label") || el.getAttribute("title") || el.textContent?.trim();
+          const id = el.getAttribute("id");
+          const forLabel = id ? document.querySelector(`label[for="${id}"]`) : null;
+          return !label && !forLabel && !el.closest("label");
+        })
+        .map((el) => el.outerHTML.slice(0, 80)),
+    );
+    expect(unnamed).toEqual([]);
+    // Tab reaches the question box and Enter sends from there.
+    await page.focus("#question");
+    await page.keyboard.type("星河-7B 的上下文长度是多少？");
+    await page.keyboard.press("Enter");
+    await waitState(page, "done");
+    await context.close();
+  });
+
   it("hostile file names and titles are shown as text in the knowledge-base panel", async () => {
     const { page, watch, context } = await open(offline.url);
     await page.click("#kb-open");
