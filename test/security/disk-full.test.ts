@@ -364,11 +364,14 @@ describe("SECURITY-TESTS 18 over HTTP: rebuild jobs and uploads on a full disk",
  * natively and would otherwise leave short without a word — and leaves the store as it was.
  */
 describe("SECURITY-TESTS 18 on a real full disk (tmpfs; root only)", () => {
-  const root = mkdtempSync(join(tmpdir(), "kb-tmpfs-"));
-  const mnt = join(root, "mnt");
+  let root = "";
+  let mnt = "";
   let mountError: string | undefined;
 
+  // Created here, not at collection: a run filtered to other tests (-t) would otherwise leave an empty folder.
   beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), "kb-tmpfs-"));
+    mnt = join(root, "mnt");
     mkdirSync(mnt);
     try {
       execFileSync("mount", ["-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", mnt], { stdio: "pipe" });
@@ -377,7 +380,15 @@ describe("SECURITY-TESTS 18 on a real full disk (tmpfs; root only)", () => {
     }
   });
   afterAll(() => {
-    if (!mountError) execFileSync("umount", [mnt], { stdio: "pipe" });
+    if (!root) return;
+    if (!mountError) {
+      try {
+        execFileSync("umount", [mnt], { stdio: "pipe" });
+      } catch {
+        // Still busy (a descriptor left open by a failing build): detach it rather than leave a mount behind.
+        execFileSync("umount", ["-l", mnt], { stdio: "pipe" });
+      }
+    }
     rmSync(root, { recursive: true, force: true });
   });
 
