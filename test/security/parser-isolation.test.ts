@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { constants, deflateRawSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDefaultParserPool } from "../../src/ingest/isolated/default-pool.ts";
 import { isolatedLoader } from "../../src/ingest/isolated/isolated-loader.ts";
@@ -132,6 +133,35 @@ function pageTreeBombPdf(levels: number, padding = 0): Buffer {
   return Buffer.from(out, "latin1");
 }
 
+/**
+ * A FlateDecode bomb: a content stream of about 1 MB that inflates to 1 GiB of spaces. Built without compressing
+ * 1 GiB: one 1 MiB block is deflated once (a sync flush ends it on a byte boundary) and repeated; pdf.js does not check
+ * the zlib checksum. pdf.js inflates into ArrayBuffers, outside the V8 heap that resourceLimits caps.
+ */
+function flateBombPdf(mib = 1024): Buffer {
+  const block = deflateRawSync(Buffer.alloc(1 << 20, 0x20), { level: 9, finishFlush: constants.Z_SYNC_FLUSH });
+  const stream = Buffer.concat([Buffer.from([0x78, 0xda]), ...Array<Buffer>(mib).fill(block), Buffer.from([0x03, 0x00, 0, 0, 0, 0])]);
+  const parts: Buffer[] = [Buffer.from("%PDF-1.4\n", "latin1")];
+  const offsets: number[] = [];
+  let length = parts[0]?.length ?? 0;
+  const add = (id: number, ...body: Buffer[]): void => {
+    offsets[id] = length;
+    const obj = Buffer.concat([Buffer.from(`${id} 0 obj\n`), ...body, Buffer.from("\nendobj\n")]);
+    parts.push(obj);
+    length += obj.length;
+  };
+  add(1, Buffer.from("<< /Type /Catalog /Pages 2 0 R >>"));
+  add(2, Buffer.from("<< /Type /Pages /Kids [3 0 R] /Count 1 >>"));
+  add(3, Buffer.from("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R >>"));
+  add(4, Buffer.from(`<< /Length ${stream.length} /Filter /FlateDecode >>\nstream\n`), stream, Buffer.from("\nendstream"));
+  const xref = offsets
+    .slice(1)
+    .map((o) => `${String(o).padStart(10, "0")} 00000 n\r\n`)
+    .join("");
+  parts.push(Buffer.from(`xref\n0 5\n0000000000 65535 f\r\n${xref}trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n${length}\n%%EOF\n`, "latin1"));
+  return Buffer.concat(parts);
+}
+
 afterAll(async () => {
   await pool.close();
   await hangPool.close();
@@ -216,6 +246,26 @@ describe("threat: a PDF parser that hangs or blows up takes the whole ingest dow
     expect(err).toBeInstanceOf(ParserLimitError);
     expect(["PARSE_TIMEOUT", "PARSE_OUT_OF_MEMORY"]).toContain((err as ParserLimitError).limit);
     expect(performance.now() - started).toBeLessThan(HANG_TIMEOUT_MS + 5000);
+  });
+
+  it("a FlateDecode bomb (1 MB inflating to 1 GiB, outside the V8 heap) is stopped by the RSS watchdog with PARSE_OUT_OF_MEMORY", async () => {
+    const bomb = flateBombPdf();
+    expect(bomb.length).toBeLessThan(1.5 * 1024 * 1024);
+    const rssBefore = process.memoryUsage.rss();
+    let peak = rssBefore;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage.rss());
+    }, 20);
+    const err = await pool
+      .parse("pdf", "flate-bomb.pdf", bomb)
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      .finally(() => clearInterval(sampler));
+    expect(err).toMatchObject({ limit: "PARSE_OUT_OF_MEMORY", message: expect.stringMatching(/^flate-bomb\.pdf: parsing needed more than 64 MB/) });
+    // The heap limit alone let this reach ~2 GB of RSS; the watchdog's budget is 2 × 64 MB (plus one sampling interval).
+    expect(peak - rssBefore).toBeLessThan(512 * 1024 * 1024);
   });
 });
 

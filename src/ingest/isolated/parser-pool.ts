@@ -7,7 +7,10 @@ import type { ParseKind, ParseReply, ParseRequest, ReadyMessage, WorkerError, Wo
 export interface ParserLimits {
   /** Wall-clock time one file may take in a worker before the worker is terminated. */
   timeoutMs: number;
-  /** V8 old-generation heap of a worker; past it V8 stops the worker (ERR_WORKER_OUT_OF_MEMORY). */
+  /**
+   * V8 old-generation heap of a worker; past it V8 stops the worker (ERR_WORKER_OUT_OF_MEMORY). Memory outside the
+   * heap (ArrayBuffers) is bounded too, roughly: the process RSS may grow by twice this much while one file parses.
+   */
   maxMemoryMb: number;
 }
 
@@ -33,6 +36,8 @@ interface Slot {
   ready: boolean;
   job?: Job;
   timer?: NodeJS.Timeout;
+  /** Samples the process RSS while a file is parsed (memory outside the V8 heap; see dispatch). */
+  watch?: NodeJS.Timeout;
   idleTimer?: NodeJS.Timeout;
   /** Set when the pool itself ended the worker (timeout, close), so its exit is not reported as a crash. */
   ended?: boolean;
@@ -41,6 +46,9 @@ interface Slot {
 }
 
 const WORKER_URL = new URL("./parse-worker.mjs", import.meta.url);
+
+/** How often the RSS watchdog samples during a parse. */
+const RSS_SAMPLE_MS = 50;
 
 function seconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(1))} s`;
@@ -165,6 +173,19 @@ export class ParserPool {
       );
       void this.end(slot);
     }, timeoutMs);
+    // resourceLimits caps the worker's V8 heap only. ArrayBuffers live outside it, and pdf.js decodes streams into
+    // them: a 1 MB FlateDecode bomb took the process to 2 GB RSS under a 128 MB heap limit. So the main thread also
+    // watches the process RSS (the worker shares the process) and stops the worker once it has grown by more than
+    // twice the heap limit during this file: room for the heap itself plus as much again in buffers.
+    const rssBudget = 2 * this.opts.maxMemoryMb * 1024 * 1024;
+    const rssStart = process.memoryUsage.rss();
+    slot.watch = setInterval(() => {
+      if (slot.job !== job || process.memoryUsage.rss() - rssStart <= rssBudget) return;
+      slot.ended = true;
+      this.finish(slot, this.outOfMemory(job.req.source));
+      void this.end(slot);
+    }, RSS_SAMPLE_MS);
+    slot.watch.unref();
     slot.worker.postMessage(job.req, [job.req.bytes.buffer as ArrayBuffer]);
   }
 
@@ -172,6 +193,7 @@ export class ParserPool {
   private finish(slot: Slot, outcome: ParsedDocument | Error): void {
     const job = slot.job;
     clearTimeout(slot.timer);
+    clearInterval(slot.watch);
     slot.job = undefined;
     if (!slot.ended) this.idle(slot);
     if (!job) return;
@@ -194,6 +216,7 @@ export class ParserPool {
     if (expected) slot.ended = true;
     clearTimeout(slot.timer);
     clearTimeout(slot.idleTimer);
+    clearInterval(slot.watch);
     const i = this.slots.indexOf(slot);
     if (i >= 0) this.slots.splice(i, 1);
     await slot.worker.terminate().catch(() => undefined);
@@ -203,6 +226,7 @@ export class ParserPool {
   private onExit(slot: Slot, exitCode: number): void {
     clearTimeout(slot.timer);
     clearTimeout(slot.idleTimer);
+    clearInterval(slot.watch);
     const i = this.slots.indexOf(slot);
     if (i >= 0) this.slots.splice(i, 1);
     const unexpected = !slot.ended;
@@ -213,12 +237,7 @@ export class ParserPool {
         const { source } = slot.job.req;
         const failure =
           err?.code === "ERR_WORKER_OUT_OF_MEMORY"
-            ? new ParserLimitError(
-                source,
-                "PARSE_OUT_OF_MEMORY",
-                `parsing needed more than ${this.opts.maxMemoryMb} MB of memory and was stopped (PARSE_MAX_MEMORY_MB)`,
-                err,
-              )
+            ? this.outOfMemory(source, err)
             : new ParserLimitError(source, "PARSE_CRASHED", `the parser stopped unexpectedly (${err?.message ?? `exit code ${exitCode}`})`, err);
         this.finish(slot, failure);
       } else if (!slot.ready) {
@@ -232,6 +251,11 @@ export class ParserPool {
       }
     }
     this.pump();
+  }
+
+  private outOfMemory(source: string, cause?: unknown): ParserLimitError {
+    const reason = `parsing needed more than ${this.opts.maxMemoryMb} MB of memory and was stopped (PARSE_MAX_MEMORY_MB)`;
+    return new ParserLimitError(source, "PARSE_OUT_OF_MEMORY", reason, cause);
   }
 
   /** An error the loader threw in the worker, as the AppError it was. */
