@@ -1,3 +1,5 @@
+import type { IncomingMessage } from "node:http";
+import { isAbort } from "../src/answer/upstream-error.ts";
 import { AppError, isAppError } from "../src/errors/app-error.ts";
 
 /** The one JSON error shape of the API: {"error": {"code", "message", "requestId"?}}. */
@@ -20,10 +22,30 @@ export function toErrorResponse(err: unknown, requestId?: string): { status: num
   const status = e.status ?? e.statusCode;
   if (typeof status === "number" && status >= 400 && status < 500) {
     const code =
-      e.type === "entity.too.large" ? "PAYLOAD_TOO_LARGE" : e.type === "entity.parse.failed" ? "INVALID_JSON" : e.type === "encoding.unsupported" ? "UNSUPPORTED_ENCODING" : "BAD_REQUEST";
+      e.type === "entity.too.large"
+        ? "PAYLOAD_TOO_LARGE"
+        : e.type === "entity.parse.failed"
+          ? "INVALID_JSON"
+          : e.type === "encoding.unsupported"
+            ? "UNSUPPORTED_ENCODING"
+            : "BAD_REQUEST";
     const message =
-      code === "PAYLOAD_TOO_LARGE" ? "The request body is too large." : code === "INVALID_JSON" ? "The request body is not valid JSON." : e.expose && e.message ? e.message : "Bad request.";
+      code === "PAYLOAD_TOO_LARGE"
+        ? "The request body is too large."
+        : code === "INVALID_JSON"
+          ? "The request body is not valid JSON."
+          : e.expose && e.message
+            ? e.message
+            : "Bad request.";
     return { status, body: withId(code, message) };
   }
   return { status: 500, body: withId("INTERNAL", "The server could not complete the request.") };
+}
+
+/**
+ * The client hung up, and the work was cancelled because of it (the routes abort retrieval and the model call when the
+ * response closes early): nothing failed on our side and there is nobody to answer, so this is not logged as an error.
+ */
+export function abandonedByClient(err: unknown, req: IncomingMessage): boolean {
+  return req.socket.destroyed && (isAbort(err) || (err instanceof Error && err.name === "AbortError"));
 }

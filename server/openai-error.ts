@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from "express";
-import { type ErrorBody, toErrorResponse } from "./http-error.ts";
+import { abandonedByClient, type ErrorBody, toErrorResponse } from "./http-error.ts";
 import type { Logger } from "./logger.ts";
 
 /**
@@ -27,6 +27,11 @@ export function openAiErrorHandler(logger: Logger) {
     }
     const requestId = res.locals.requestId as string | undefined;
     const { status, body } = toOpenAiErrorResponse(err, requestId);
+    if (abandonedByClient(err, req)) {
+      logger.info("request abandoned by the client", { requestId, method: req.method, path: req.path });
+      res.end();
+      return;
+    }
     if (status >= 500) logger.error("request failed", { requestId, method: req.method, path: req.path, status, err });
     if (res.headersSent) {
       res.end();
