@@ -27,6 +27,9 @@ export async function createChatModel(config: LlmConfig, opts: { streaming?: boo
       // Config is the only reader of the environment: keep OPENAI_ORG_ID / OPENAI_PROJECT_ID out of other providers.
       organization: null,
       project: null,
+      // The SDK's own console lines ("Could not parse message into JSON:") would break the one-JSON-object-per-line
+      // log; every SDK failure reaches us as an exception and is logged by the server with its request id.
+      logLevel: "off",
     },
   });
 }

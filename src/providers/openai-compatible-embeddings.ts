@@ -152,6 +152,9 @@ export class OpenAICompatibleEmbeddings implements EmbeddingModel {
           // Config is the only reader of the environment: keep OPENAI_ORG_ID / OPENAI_PROJECT_ID out of other providers' headers.
           organization: null,
           project: null,
+          // The SDK's own console lines ("Could not parse message into JSON:") would break the one-JSON-object-per-line
+          // log; every SDK failure reaches us as an exception and is logged by the server with its request id.
+          logLevel: "off",
         },
       },
       (response, inputs) => this.check(response, inputs),
@@ -160,8 +163,7 @@ export class OpenAICompatibleEmbeddings implements EmbeddingModel {
 
   /** The whole response is rejected on any defect: a half-good batch would put wrong vectors next to right ones. */
   private check(response: unknown, inputs: number): Float32Array[] {
-    const bad = (why: string) =>
-      new EmbeddingsError("EMBEDDINGS_BAD_OUTPUT", `${this.provider} (${this.model}) returned unusable embeddings: ${why}`);
+    const bad = (why: string) => new EmbeddingsError("EMBEDDINGS_BAD_OUTPUT", `${this.provider} (${this.model}) returned unusable embeddings: ${why}`);
     const data = isRecord(response) ? response.data : undefined;
     if (!Array.isArray(data)) throw bad("the response has no data array");
     if (data.length !== inputs) throw bad(`${data.length} vectors for ${inputs} inputs`);
