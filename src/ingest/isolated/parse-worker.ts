@@ -3,7 +3,7 @@ import type { Loader } from "../document.ts";
 import { isAppError } from "../../errors/app-error.ts";
 import { htmlLoaderInProcess } from "../loaders/html-loader.ts";
 import { pdfLoaderInProcess } from "../loaders/pdf-loader.ts";
-import type { ParseKind, ParseReply, ParseRequest, ReadyMessage, WorkerError, WorkerOptions } from "./protocol.ts";
+import type { ParseKind, ParseReply, ParseRequest, ReadyMessage, WorkerError, ParseWorkerData } from "./protocol.ts";
 
 /**
  * The body of a parse worker (started through parse-worker.mjs, which makes TypeScript loadable here). It runs the
@@ -11,7 +11,7 @@ import type { ParseKind, ParseReply, ParseRequest, ReadyMessage, WorkerError, Wo
  * terminates this thread when either is exceeded.
  */
 const LOADERS: Record<ParseKind, Loader> = { pdf: pdfLoaderInProcess, html: htmlLoaderInProcess };
-const options = (workerData ?? {}) as WorkerOptions;
+const options = (workerData ?? {}) as ParseWorkerData;
 const port = parentPort;
 if (!port) throw new Error("parse-worker.ts must run as a worker thread");
 

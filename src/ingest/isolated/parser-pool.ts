@@ -2,7 +2,7 @@ import { Worker } from "node:worker_threads";
 import type { ParsedDocument } from "../document.ts";
 import { AppError, ParseError } from "../../errors/app-error.ts";
 import { ParserLimitError } from "./parser-limit-error.ts";
-import type { ParseKind, ParseReply, ParseRequest, ReadyMessage, WorkerError, WorkerOptions } from "./protocol.ts";
+import type { ParseKind, ParseReply, ParseRequest, ReadyMessage, WorkerError, ParseWorkerData } from "./protocol.ts";
 
 export interface ParserLimits {
   /** Wall-clock time one file may take in a worker before the worker is terminated. */
@@ -21,7 +21,7 @@ export interface ParserPoolOptions extends ParserLimits {
   startTimeoutMs?: number;
   /** An idle worker is ended after this long, returning its heap to the system (default 30 s). */
   idleTimeoutMs?: number;
-  /** Tests only: see WorkerOptions.testHooks. */
+  /** Tests only: see ParseWorkerData.testHooks. */
   testHooks?: boolean;
 }
 
@@ -120,7 +120,7 @@ export class ParserPool {
 
   private spawn(): Slot {
     const worker = new Worker(WORKER_URL, {
-      workerData: { testHooks: this.opts.testHooks === true } satisfies WorkerOptions,
+      workerData: { testHooks: this.opts.testHooks === true } satisfies ParseWorkerData,
       // Nothing inherited from the parent's command line: parse-worker.mjs sets up TypeScript itself, the same way
       // under `tsx` and under vitest.
       execArgv: [],
@@ -176,7 +176,8 @@ export class ParserPool {
     // resourceLimits caps the worker's V8 heap only. ArrayBuffers live outside it, and pdf.js decodes streams into
     // them: a 1 MB FlateDecode bomb took the process to 2 GB RSS under a 128 MB heap limit. So the main thread also
     // watches the process RSS (the worker shares the process) and stops the worker once it has grown by more than
-    // twice the heap limit during this file: room for the heap itself plus as much again in buffers.
+    // twice the heap limit during this file: room for the heap itself plus as much again in buffers. (With size > 1 the
+    // workers' growth adds up in the one RSS; the default pool has one worker.)
     const rssBudget = 2 * this.opts.maxMemoryMb * 1024 * 1024;
     const rssStart = process.memoryUsage.rss();
     slot.watch = setInterval(() => {

@@ -32,7 +32,7 @@ export interface ReadyMessage {
 }
 
 /** Passed as `workerData`. */
-export interface WorkerOptions {
+export interface ParseWorkerData {
   /** Tests only: honour the `%KB-TEST-HANG` / `%KB-TEST-OOM` markers (see parse-worker.ts). Never set in production. */
   testHooks?: boolean;
 }
