@@ -16,7 +16,10 @@ import { sharedDir } from "./shared-dir.ts";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const work = mkdtempSync(join(tmpdir(), "kb-abstain-"));
 const offTopic = readFileSync(join(root, "bench/data/off-topic.txt"), "utf8").split("\n").filter(Boolean);
-const survey = readFileSync(join(root, "bench/data/on-topic-survey.jsonl"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l).question as string);
+const survey = readFileSync(join(root, "bench/data/on-topic-survey.jsonl"), "utf8")
+  .split("\n")
+  .filter(Boolean)
+  .map((l) => JSON.parse(l).question as string);
 
 async function kbFor(docsDir: string, name: string) {
   const kb = await KnowledgeBase.open(loadConfig({ ...process.env, DOCS_DIR: docsDir, VECTORSTORE_DIR: join(work, name) }));
@@ -45,7 +48,10 @@ try {
     mkdirSync(bookDir);
     copyFileSync(join(shared, "bench/pumpkin/pumpkin_book.pdf"), join(bookDir, "pumpkin_book.pdf"));
     const book = await kbFor(bookDir, "book");
-    const dev = readFileSync(join(shared, "bench/pumpkin/dev.jsonl"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l).question as string);
+    const dev = readFileSync(join(shared, "bench/pumpkin/dev.jsonl"), "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l).question as string);
     await measure(book, "on: pumpkin", dev);
     await measure(book, "off: pumpkin kb", offTopic);
   } else console.log("(../shared absent: pumpkin sets skipped)");
@@ -53,7 +59,10 @@ try {
   const sets = [...new Set(rows.map((r) => r.set))];
   console.log("| set | n | min | p10 | median | max |\n| --- | --- | --- | --- | --- | --- |");
   for (const set of sets) {
-    const xs = rows.filter((r) => r.set === set).map((r) => r.best).sort((a, b) => a - b);
+    const xs = rows
+      .filter((r) => r.set === set)
+      .map((r) => r.best)
+      .sort((a, b) => a - b);
     const at = (p: number) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))]?.toFixed(3);
     console.log(`| ${set} | ${xs.length} | ${xs[0]?.toFixed(3)} | ${at(0.1)} | ${at(0.5)} | ${xs.at(-1)?.toFixed(3)} |`);
   }

@@ -79,7 +79,15 @@ async function listen(config: AppConfig, kb: KnowledgeBase): Promise<{ url: stri
 async function startServerProcess(env: Record<string, string>): Promise<{ url: string; stop: () => Promise<void> }> {
   const child = spawn(join(root, "node_modules/.bin/tsx"), [join(root, "server/start-server.ts")], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", PORT: "0", LOG_LEVEL: "info", DOCS_DIR: join(root, "docs-corpus"), VECTORSTORE_DIR: join(work, "store"), ...env },
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "/tmp",
+      PORT: "0",
+      LOG_LEVEL: "info",
+      DOCS_DIR: join(root, "docs-corpus"),
+      VECTORSTORE_DIR: join(work, "store"),
+      ...env,
+    },
     stdio: ["ignore", "ignore", "pipe"],
   });
   let log = "";

@@ -54,7 +54,9 @@ try {
       }
       const r = summarise(ranks, [1, 3, 5, 10]);
       const f = (x: number | undefined) => (x ?? 0).toFixed(3);
-      console.log(`| ${size} | ${summary.chunks} | ${name} | ${f(r.hitAt["1"])} | ${f(r.hitAt["3"])} | ${f(r.hitAt["5"])} | ${f(r.hitAt["10"])} | ${f(r.mrr)} |`);
+      console.log(
+        `| ${size} | ${summary.chunks} | ${name} | ${f(r.hitAt["1"])} | ${f(r.hitAt["3"])} | ${f(r.hitAt["5"])} | ${f(r.hitAt["10"])} | ${f(r.mrr)} |`,
+      );
     }
   }
 } finally {

@@ -30,8 +30,16 @@ export const ChatTurnSchema = z.object({
 
 export const AskBody = z.object({
   question: Question,
-  k: z.number({ error: "k must be a number" }).int("k must be a whole number").min(1, "k must be at least 1").max(MAX_K, `k must be at most ${MAX_K}`).optional(),
-  history: z.array(ChatTurnSchema, { error: "history must be an array" }).max(MAX_HISTORY_TURNS, `history may hold at most ${MAX_HISTORY_TURNS} turns`).optional(),
+  k: z
+    .number({ error: "k must be a number" })
+    .int("k must be a whole number")
+    .min(1, "k must be at least 1")
+    .max(MAX_K, `k must be at most ${MAX_K}`)
+    .optional(),
+  history: z
+    .array(ChatTurnSchema, { error: "history must be an array" })
+    .max(MAX_HISTORY_TURNS, `history may hold at most ${MAX_HISTORY_TURNS} turns`)
+    .optional(),
   stream: z.boolean({ error: "stream must be true or false" }).optional(),
 });
 

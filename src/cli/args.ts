@@ -17,6 +17,7 @@ export function parseCommandArgs<O extends Options>(argv: string[], options: O, 
 export function parsePositiveInt(value: string | undefined, name: string, fallback: number, max = 1000): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new AppError("BAD_REQUEST", `${name} must be a whole number from 1 to ${max} (got "${value}")`, { status: 400 });
+  if (!Number.isInteger(n) || n < 1 || n > max)
+    throw new AppError("BAD_REQUEST", `${name} must be a whole number from 1 to ${max} (got "${value}")`, { status: 400 });
   return n;
 }

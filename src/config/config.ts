@@ -7,9 +7,7 @@ import { isPresetName, PRESET_NAMES, PROVIDER_PRESETS, type PresetName, type Pro
  * The one place that reads the environment. Everything else receives a typed `AppConfig`.
  * All problems are reported together, each naming its variable.
  */
-const bool = z
-  .enum(["true", "false", "1", "0", "yes", "no"])
-  .transform((v) => v === "true" || v === "1" || v === "yes");
+const bool = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => v === "true" || v === "1" || v === "yes");
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const optionalString = z
   .string()
@@ -60,7 +58,12 @@ const EnvSchema = z.object({
   CORS_ORIGINS: z
     .string()
     .default("")
-    .transform((v) => v.split(",").map((o) => o.trim().replace(/\/+$/, "")).filter(Boolean))
+    .transform((v) =>
+      v
+        .split(",")
+        .map((o) => o.trim().replace(/\/+$/, ""))
+        .filter(Boolean),
+    )
     .refine((list) => list.every((o) => /^https?:\/\/[^\s/]+$/i.test(o)), "must be a comma-separated list of origins like https://app.example.com"),
   MAX_CONNECTIONS: int(1, 100_000).default(1000),
   MAX_CONCURRENT_ANSWERS: int(1, 100_000).default(200),
@@ -137,7 +140,9 @@ function resolveProvider(
   const key = apiKey ?? ("keyEnv" in preset ? env[preset.keyEnv]?.trim() || undefined : undefined);
   if (preset.requiresKey && !key) {
     const alt = "keyEnv" in preset ? ` (or ${preset.keyEnv})` : "";
-    issues.push(`${kind}_API_KEY: required for ${kind}_PROVIDER=${name}; set ${kind}_API_KEY${alt}, or use ${kind === "LLM" ? "LLM_PROVIDER=none for offline answers" : "EMBEDDINGS_PROVIDER=local"}`);
+    issues.push(
+      `${kind}_API_KEY: required for ${kind}_PROVIDER=${name}; set ${kind}_API_KEY${alt}, or use ${kind === "LLM" ? "LLM_PROVIDER=none for offline answers" : "EMBEDDINGS_PROVIDER=local"}`,
+    );
   }
   return {
     provider: name,
@@ -174,7 +179,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 
   const embeddingPreset = e.EMBEDDINGS_PROVIDER === "local" ? undefined : (PROVIDER_PRESETS[e.EMBEDDINGS_PROVIDER as PresetName] as ProviderPreset);
   if (embeddingPreset?.embeddings === false) {
-    issues.push(`EMBEDDINGS_PROVIDER: ${embeddingPreset.name} has no embeddings endpoint; use local, or another provider (or openai-compatible with EMBEDDINGS_BASE_URL)`);
+    issues.push(
+      `EMBEDDINGS_PROVIDER: ${embeddingPreset.name} has no embeddings endpoint; use local, or another provider (or openai-compatible with EMBEDDINGS_BASE_URL)`,
+    );
   }
   const maxBatch = embeddingPreset?.maxEmbeddingBatch;
   const embeddings: AppConfig["embeddings"] =

@@ -6,10 +6,48 @@ import { parseDocument } from "htmlparser2";
  * tables become one readable line per row ("Header: value | Header: value"), with rowspan/colspan cells repeated so
  * every row stands on its own when a chunk is cut out of the middle of a table. Scripts, styles and images vanish.
  */
-const SKIP = new Set(["script", "style", "noscript", "template", "svg", "math", "iframe", "object", "head", "img", "picture", "video", "audio", "canvas", "button", "select", "form"]);
+const SKIP = new Set([
+  "script",
+  "style",
+  "noscript",
+  "template",
+  "svg",
+  "math",
+  "iframe",
+  "object",
+  "head",
+  "img",
+  "picture",
+  "video",
+  "audio",
+  "canvas",
+  "button",
+  "select",
+  "form",
+]);
 const BLOCK = new Set([
-  "p", "div", "section", "article", "main", "header", "footer", "aside", "nav", "blockquote", "ul", "ol", "dl", "dt", "dd",
-  "figure", "figcaption", "details", "summary", "hr", "address", "center",
+  "p",
+  "div",
+  "section",
+  "article",
+  "main",
+  "header",
+  "footer",
+  "aside",
+  "nav",
+  "blockquote",
+  "ul",
+  "ol",
+  "dl",
+  "dt",
+  "dd",
+  "figure",
+  "figcaption",
+  "details",
+  "summary",
+  "hr",
+  "address",
+  "center",
 ]);
 
 function isElement(node: AnyNode): node is Element {

@@ -52,19 +52,24 @@ export class RebuildJobs {
       onProgress: (p) => {
         job.progress = { phase: p.phase, done: p.done, total: p.total };
       },
-    }).then(
-      (summary) => {
-        job.state = "succeeded";
-        job.summary = summary;
-      },
-      (err: unknown) => {
-        job.state = "failed";
-        job.error = isAppError(err) && err.expose ? { code: err.code, message: err.message } : { code: "INGEST_FAILED", message: `The rebuild failed: ${describeError(err)}` };
-      },
-    ).finally(() => {
-      job.finishedAt = new Date().toISOString();
-      if (this.active === job) this.active = undefined;
-    });
+    })
+      .then(
+        (summary) => {
+          job.state = "succeeded";
+          job.summary = summary;
+        },
+        (err: unknown) => {
+          job.state = "failed";
+          job.error =
+            isAppError(err) && err.expose
+              ? { code: err.code, message: err.message }
+              : { code: "INGEST_FAILED", message: `The rebuild failed: ${describeError(err)}` };
+        },
+      )
+      .finally(() => {
+        job.finishedAt = new Date().toISOString();
+        if (this.active === job) this.active = undefined;
+      });
     return job;
   }
 

@@ -36,7 +36,8 @@ export const QUERY_STOPWORDS: ReadonlySet<string> = new Set(
 /** A templated opening such as 「请根据提供的上下文信息，」 or "Based on the context," says nothing about the topic. */
 const BOILERPLATE_PREFIX =
   /^\s*(?:请|麻烦)?(?:你)?(?:根据|基于|结合|依据|参考)(?:以下|下面|上述|以上)?(?:所|已)?(?:提供|给定|给出|上述|以上|下面|以下)?的?(?:上下文|原文|文本|资料|材料|文档|文章|内容|信息|知识库)+(?:信息|内容)?[，,：:。\s]*/u;
-const BOILERPLATE_PREFIX_EN = /^\s*(?:please\s+)?(?:based on|according to|using|given)\s+(?:the\s+)?(?:provided\s+|given\s+)?(?:context|text|document|documents|information)[,:]?\s*/i;
+const BOILERPLATE_PREFIX_EN =
+  /^\s*(?:please\s+)?(?:based on|according to|using|given)\s+(?:the\s+)?(?:provided\s+|given\s+)?(?:context|text|document|documents|information)[,:]?\s*/i;
 
 export function stripQueryBoilerplate(query: string): string {
   const stripped = query.replace(BOILERPLATE_PREFIX, "").replace(BOILERPLATE_PREFIX_EN, "");

@@ -103,7 +103,10 @@ d("web chat in Chromium", () => {
     llmWs.cleanup();
   });
 
-  async function open(url: string, opts: { acceptConfirms?: boolean; width?: number } = {}): Promise<{ page: Page; watch: PageWatch; context: BrowserContext }> {
+  async function open(
+    url: string,
+    opts: { acceptConfirms?: boolean; width?: number } = {},
+  ): Promise<{ page: Page; watch: PageWatch; context: BrowserContext }> {
     const context = await browser.newContext({ viewport: { width: opts.width ?? 1280, height: 860 } });
     const page = await context.newPage();
     const watch = await watchPage(page, url, opts);
@@ -294,7 +297,9 @@ d("web chat in Chromium", () => {
         const seen: string[] = [];
         (window as unknown as { __seen: string[] }).__seen = seen;
         new MutationObserver(() => {
-          for (const el of document.querySelectorAll("#messages script, #messages iframe, #messages [onerror], #messages [onclick], #messages a[href^='javascript' i], #messages [style]")) {
+          for (const el of document.querySelectorAll(
+            "#messages script, #messages iframe, #messages [onerror], #messages [onclick], #messages a[href^='javascript' i], #messages [style]",
+          )) {
             seen.push(el.outerHTML.slice(0, 120));
           }
         }).observe(document.body, { subtree: true, childList: true, attributes: true });
@@ -334,11 +339,7 @@ d("web chat in Chromium", () => {
     await page.fill("#admin-token", TOKEN);
     await page.setInputFiles("#kb-file", { name: "银杏数据库.md", mimeType: "text/markdown", buffer: readFileSync(NEW_DOC) });
     await page.click("#kb-upload");
-    await page.waitForFunction(
-      (n) => Number(document.querySelector("#doc-count")?.textContent?.replace(/\D/g, "")) === n,
-      docsBefore + 1,
-      { timeout: 20_000 },
-    );
+    await page.waitForFunction((n) => Number(document.querySelector("#doc-count")?.textContent?.replace(/\D/g, "")) === n, docsBefore + 1, { timeout: 20_000 });
     await expect(page.locator("#kb-docs").textContent()).resolves.toContain("银杏数据库");
     expect(await page.locator("#kb-progress").getAttribute("value")).toBe(await page.locator("#kb-progress").getAttribute("max"));
     // The token lives in sessionStorage only, never in localStorage.
@@ -376,7 +377,9 @@ d("web chat in Chromium", () => {
     expect(watch.dialogs.some((d) => d.startsWith("confirm"))).toBe(true);
 
     await page.click("#kb-rebuild");
-    await page.waitForFunction(() => /succeeded|done|up to date|rebuilt|indexed/i.test(document.querySelector("#kb-message")?.textContent ?? ""), null, { timeout: 20_000 });
+    await page.waitForFunction(() => /succeeded|done|up to date|rebuilt|indexed/i.test(document.querySelector("#kb-message")?.textContent ?? ""), null, {
+      timeout: 20_000,
+    });
     expect(await page.locator("#kb-progress").getAttribute("value")).toBe(await page.locator("#kb-progress").getAttribute("max"));
     expect(watch.errors).toEqual([]);
     await context.close();

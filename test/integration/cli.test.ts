@@ -14,7 +14,9 @@ describe("CLI: ingest, search, eval (child processes)", () => {
     const r = await runTs(CLI, ["ingest"], env());
     // One fixture file is a deliberately broken PDF: the index is still published, the exit code flags it.
     expect(r.code, r.stderr).toBe(2);
-    expect(r.stdout).toMatch(/Full build: 3 files \(added 3, changed 0, removed 0, unchanged 0\) → \d+ chunks \(embedded \d+, reused 0, removed 0\) in [\d.]+ s/);
+    expect(r.stdout).toMatch(
+      /Full build: 3 files \(added 3, changed 0, removed 0, unchanged 0\) → \d+ chunks \(embedded \d+, reused 0, removed 0\) in [\d.]+ s/,
+    );
     expect(r.stdout).toMatch(/Skipped 1 file\(s\) with unsupported extensions: image\.png/);
     expect(r.stdout).toMatch(/FAILED broken\.pdf: broken\.pdf: not a PDF/);
     expect(r.stderr).toMatch(/Parsing|Embedding/);

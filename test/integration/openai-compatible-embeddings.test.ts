@@ -4,10 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/config.ts";
 import { AppError } from "../../src/errors/app-error.ts";
 import { createEmbeddingModel } from "../../src/providers/create-embedding-model.ts";
-import {
-  OpenAICompatibleEmbeddings,
-  type OpenAICompatibleEmbeddingsOptions,
-} from "../../src/providers/openai-compatible-embeddings.ts";
+import { OpenAICompatibleEmbeddings, type OpenAICompatibleEmbeddingsOptions } from "../../src/providers/openai-compatible-embeddings.ts";
 import { PRESET_NAMES, PROVIDER_PRESETS } from "../../src/providers/presets.ts";
 
 // DeepSeek has no embeddings endpoint; config refuses it (tested in config.test.ts).

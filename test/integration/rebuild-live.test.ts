@@ -142,7 +142,6 @@ describe("queries during back-to-back rebuilds (in-process server)", () => {
   }, 30_000);
 });
 
-
 describe("a running server and a CLI build", () => {
   it("the server serves an index the CLI published, without a restart, within a few seconds", async () => {
     const ws = tempWorkspace(FIXTURE_CORPUS);

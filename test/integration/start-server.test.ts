@@ -4,7 +4,6 @@ import { describe, expect, it } from "vitest";
 import { FIXTURE_CORPUS, tempWorkspace } from "../helpers/temp-kb.ts";
 import { startServer } from "../helpers/server-process.ts";
 
-
 describe("npm start (server/start-server.ts)", () => {
   it("builds the index on first start, serves /health and /search, and exits 0 on SIGTERM", async () => {
     const ws = tempWorkspace(FIXTURE_CORPUS);
@@ -15,7 +14,11 @@ describe("npm start (server/start-server.ts)", () => {
       expect(existsSync(join(ws.storeDir, "CURRENT"))).toBe(true);
       const health = (await (await fetch(`${url}/health`)).json()) as { status: string; index: { documents: number } };
       expect(health).toMatchObject({ status: "ok", index: { documents: 3 } });
-      const res = await fetch(`${url}/search`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "星河-7B 参数量" }) });
+      const res = await fetch(`${url}/search`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query: "星河-7B 参数量" }),
+      });
       expect(res.status).toBe(200);
       server.child.kill("SIGTERM");
       expect(await server.exited).toBe(0);
@@ -46,9 +49,11 @@ describe("npm start with WEB_CONCURRENCY=2", () => {
       const url = await server.url;
       const results = await Promise.all(
         Array.from({ length: 8 }, () =>
-          fetch(`${url}/ask`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ question: "星河-7B 的上下文长度" }) }).then(
-            (r) => r.json() as Promise<{ found: boolean }>,
-          ),
+          fetch(`${url}/ask`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ question: "星河-7B 的上下文长度" }),
+          }).then((r) => r.json() as Promise<{ found: boolean }>),
         ),
       );
       expect(results.every((r) => r.found)).toBe(true);

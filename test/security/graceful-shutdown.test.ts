@@ -47,7 +47,7 @@ describe("graceful shutdown on SIGTERM", () => {
       expect(signalled).toBe(true);
       const done = events.at(-1);
       expect(done?.event).toBe("done");
-      expect((done?.data as { answer: string }).answer).toContain("8192");
+      expect((done?.data as { answer?: string } | undefined)?.answer).toContain("8192");
       expect(await server.exited).toBe(0);
       await expect(fetch(`${url}/health`)).rejects.toThrow();
       expect(server.log()).toContain('"shutting down"');

@@ -30,7 +30,12 @@ afterAll(async () => {
 });
 
 const post = (url: string, path: string, body: object, headers: Record<string, string> = {}, signal?: AbortSignal) =>
-  fetch(`${url}${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body), ...(signal ? { signal } : {}) });
+  fetch(`${url}${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+    ...(signal ? { signal } : {}),
+  });
 
 describe("rate limiting of the answer endpoints (a burst from one client cannot starve the rest)", () => {
   it("answers 429 RATE_LIMITED with Retry-After past the per-minute limit, per client, on /ask and /v1/chat/completions", async () => {

@@ -22,7 +22,13 @@ export function formatEval(r: EvalResult): string {
 export async function evalCommand(argv: string[], loadConfig: (o: { storeDir?: string }) => AppConfig): Promise<number> {
   const { values } = parseCommandArgs(
     argv,
-    { qa: { type: "string" }, k: { type: "string", short: "k" }, json: { type: "boolean" }, store: { type: "string" }, verbose: { type: "boolean", short: "v" } },
+    {
+      qa: { type: "string" },
+      k: { type: "string", short: "k" },
+      json: { type: "boolean" },
+      store: { type: "string" },
+      verbose: { type: "boolean", short: "v" },
+    },
     EVAL_USAGE,
   );
   if (values.help) {
@@ -31,7 +37,8 @@ export async function evalCommand(argv: string[], loadConfig: (o: { storeDir?: s
   }
   if (!values.qa) throw new AppError("BAD_REQUEST", `--qa FILE is required.\n\n${EVAL_USAGE}`, { status: 400 });
   const ks = (values.k ?? "1,3,5,10").split(",").map((s) => Number(s.trim()));
-  if (ks.some((k) => !Number.isInteger(k) || k < 1 || k > MAX_K)) throw new AppError("BAD_REQUEST", `-k takes whole numbers from 1 to ${MAX_K}, comma-separated (got "${values.k}")`, { status: 400 });
+  if (ks.some((k) => !Number.isInteger(k) || k < 1 || k > MAX_K))
+    throw new AppError("BAD_REQUEST", `-k takes whole numbers from 1 to ${MAX_K}, comma-separated (got "${values.k}")`, { status: 400 });
   const items = readQaFile(values.qa);
   const kb = await KnowledgeBase.open(loadConfig(values.store ? { storeDir: values.store } : {}));
   kb.load();
@@ -39,7 +46,9 @@ export async function evalCommand(argv: string[], loadConfig: (o: { storeDir?: s
   if (values.json) console.log(JSON.stringify(result, null, 2));
   else {
     console.log(formatEval(result));
-    if (values.verbose) for (const q of result.perQuestion.filter((x) => x.rank === null || x.rank > 1)) console.log(`  ${q.rank === null ? "miss" : `rank ${q.rank}`}  ${q.id}  ${q.question}`);
+    if (values.verbose)
+      for (const q of result.perQuestion.filter((x) => x.rank === null || x.rank > 1))
+        console.log(`  ${q.rank === null ? "miss" : `rank ${q.rank}`}  ${q.id}  ${q.question}`);
   }
   return 0;
 }

@@ -33,7 +33,11 @@ export function formatSummary(s: IngestSummary): string {
 }
 
 export async function ingestCommand(argv: string[], loadConfig: (o: { docsDir?: string; storeDir?: string }) => AppConfig): Promise<number> {
-  const { values } = parseCommandArgs(argv, { docs: { type: "string" }, store: { type: "string" }, full: { type: "boolean" }, watch: { type: "boolean" }, json: { type: "boolean" } }, INGEST_USAGE);
+  const { values } = parseCommandArgs(
+    argv,
+    { docs: { type: "string" }, store: { type: "string" }, full: { type: "boolean" }, watch: { type: "boolean" }, json: { type: "boolean" } },
+    INGEST_USAGE,
+  );
   if (values.help) {
     console.log(INGEST_USAGE);
     return 0;

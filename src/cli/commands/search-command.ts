@@ -12,7 +12,11 @@ Retrieval only: prints the best-matching passages with file, heading path, page 
   --store DIR   index folder (overrides VECTORSTORE_DIR)`;
 
 export async function searchCommand(argv: string[], loadConfig: (o: { storeDir?: string }) => AppConfig): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, { k: { type: "string", short: "k" }, json: { type: "boolean" }, store: { type: "string" } }, SEARCH_USAGE);
+  const { values, positionals } = parseCommandArgs(
+    argv,
+    { k: { type: "string", short: "k" }, json: { type: "boolean" }, store: { type: "string" } },
+    SEARCH_USAGE,
+  );
   if (values.help) {
     console.log(SEARCH_USAGE);
     return 0;

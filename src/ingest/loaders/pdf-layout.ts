@@ -11,7 +11,8 @@ import { normalizeText } from "../../text/normalize.ts";
  */
 const EDGE_LINES = 2;
 const CJK_CHAR = /[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]/;
-const HEADING = /^(第\s*[\d一二三四五六七八九十百]+\s*[章篇部]|第\s*[\d一二三四五六七八九十百]+\s*节|\d{1,2}(?:\.\d{1,2}){1,3}|附录\s*[A-Z\d]?)\s*(\S.{0,48})?$/;
+const HEADING =
+  /^(第\s*[\d一二三四五六七八九十百]+\s*[章篇部]|第\s*[\d一二三四五六七八九十百]+\s*节|\d{1,2}(?:\.\d{1,2}){1,3}|附录\s*[A-Z\d]?)\s*(\S.{0,48})?$/;
 const SENTENCE_END = /[。！？；：，,;:!?]$/;
 
 function lineKey(line: string): string {

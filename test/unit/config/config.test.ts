@@ -13,7 +13,15 @@ describe("loadConfig", () => {
 
   it("resolves a preset with its base URL, model and key, each overridable", () => {
     const c = loadConfig({ LLM_PROVIDER: "zhipu", LLM_API_KEY: "k1" });
-    expect(c.llm).toEqual({ provider: "zhipu", model: "glm-4-flash", apiKey: "k1", baseURL: "https://open.bigmodel.cn/api/paas/v4", timeoutMs: 60000, maxRetries: 2, temperature: 0.2 });
+    expect(c.llm).toEqual({
+      provider: "zhipu",
+      model: "glm-4-flash",
+      apiKey: "k1",
+      baseURL: "https://open.bigmodel.cn/api/paas/v4",
+      timeoutMs: 60000,
+      maxRetries: 2,
+      temperature: 0.2,
+    });
     const o = loadConfig({ LLM_PROVIDER: "qwen", DASHSCOPE_API_KEY: "k2", LLM_MODEL: "qwen-max", LLM_BASE_URL: "http://127.0.0.1:9/v1/" });
     expect(o.llm).toMatchObject({ provider: "qwen", model: "qwen-max", apiKey: "k2", baseURL: "http://127.0.0.1:9/v1" });
     expect(loadConfig({ LLM_PROVIDER: "ollama" }).llm?.apiKey).toBeUndefined();

@@ -13,7 +13,9 @@ describe("question files", () => {
   });
 
   it("names every bad line", () => {
-    expect(() => parseQaFile('{"question":"q"}\nnot json\n{"page":2}')).toThrow(/line 1: .*needs at least one.*\n.*line 2: not valid JSON.*\n.*line 3: question/s);
+    expect(() => parseQaFile('{"question":"q"}\nnot json\n{"page":2}')).toThrow(
+      /line 1: .*needs at least one.*\n.*line 2: not valid JSON.*\n.*line 3: question/s,
+    );
     expect(() => parseQaFile("\n")).toThrow(/no questions/);
   });
 
