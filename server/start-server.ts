@@ -106,10 +106,24 @@ function runPrimary(config: AppConfig, logger: Logger): void {
   process.on("SIGINT", () => stop("SIGINT"));
 }
 
+/**
+ * A promise rejection nobody handled is a bug in a path with no request to fail (a background reload, a stray
+ * fire-and-forget call), not a sign of corrupt process state the way an uncaught exception can be. Node's default —
+ * exit — would cut off every answer being streamed to every other client, so it is logged as one structured error line
+ * (an Error's name, message and code only; any other value by its type, since it may hold request data) and the server
+ * keeps serving. Uncaught exceptions keep Node's default: the process exits (a cluster primary starts a new worker).
+ */
+function logUnhandledRejections(logger: Logger): void {
+  process.on("unhandledRejection", (reason: unknown) => {
+    logger.error("unhandled promise rejection", reason instanceof Error ? { err: reason } : { reason: reason === null ? "null" : typeof reason });
+  });
+}
+
 async function main(): Promise<void> {
   if (existsSync(".env")) process.loadEnvFile(".env");
   const config = loadConfig(process.env);
   const logger = createLogger(config.logLevel);
+  logUnhandledRejections(logger);
   if (config.workers > 1 && cluster.isPrimary) {
     // Build once here so the workers only load it.
     await prepareIndex(config, logger);
