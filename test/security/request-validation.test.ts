@@ -1,4 +1,5 @@
 import { mkdirSync } from "node:fs";
+import { brotliCompressSync, deflateSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { KnowledgeBase } from "../../src/knowledge-base/knowledge-base.ts";
 import { type FakeOpenAI, startFakeOpenAI } from "../helpers/fake-openai-server.ts";
@@ -178,6 +179,41 @@ describe("SECURITY-TESTS 7: malformed JSON, wrong content type, wrong body shape
       await expectError(res, 415, "UNSUPPORTED_MEDIA_TYPE");
       expect(http.jobs.running).toBeUndefined();
     });
+  });
+});
+
+describe("SECURITY-TESTS 6: compressed bodies that inflate past the limit → 413", () => {
+  const huge = JSON.stringify({ question: ON_TOPIC, history: [{ role: "user", content: "x".repeat(7000) }], pad: "长".repeat(400_000) });
+  const encodings: [string, (b: Buffer) => Buffer][] = [
+    ["gzip", (b) => gzipSync(b)],
+    ["deflate", (b) => deflateSync(b)],
+    ["br", (b) => brotliCompressSync(b)],
+  ];
+  for (const [encoding, compress] of encodings) {
+    it(`${encoding}: a ${huge.length}-character body sent as ${compress(Buffer.from(huge)).length} bytes → 413 on /ask, /v1 and /search, nothing called`, async () => {
+      const body = compress(Buffer.from(huge));
+      expect(body.length).toBeLessThan(64 * 1024);
+      for (const path of ["/ask", "/v1/chat/completions", "/search"]) {
+        const res = await fetch(`${http.url}${path}`, { method: "POST", headers: { "content-type": "application/json", "content-encoding": encoding }, body });
+        await expectError(res, 413, "PAYLOAD_TOO_LARGE");
+      }
+      expect(fake.requests).toEqual([]);
+    });
+  }
+
+  it("an encoding the server does not inflate → 415 UNSUPPORTED_ENCODING; a small gzip body is answered (control)", async () => {
+    const res = await fetch(`${http.url}/search`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-encoding": "compress" },
+      body: JSON.stringify({ query: ON_TOPIC }),
+    });
+    await expectError(res, 415, "UNSUPPORTED_ENCODING");
+    const ok = await fetch(`${http.url}/search`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-encoding": "gzip" },
+      body: gzipSync(JSON.stringify({ query: ON_TOPIC })),
+    });
+    expect(ok.status).toBe(200);
   });
 });
 
