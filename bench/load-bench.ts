@@ -423,7 +423,7 @@ try {
       `Reading: closed-loop load on one event loop, so latency ≈ connections ÷ throughput (${LOAD_CONNECTIONS} ÷ ${f0(ask.requestsPerSecond)}/s ≈ ${f0((LOAD_CONNECTIONS / ask.requestsPerSecond) * 1000)} ms for /ask); the load generator takes part of the second core.`,
       "",
       // Measured: the late connections' first responses arrive ~one loop turn apart; a plain node:http server that burns 2 ms per request shows the same.
-      "The max (≈ 1–3 s) is the connection ramp, not a stall: while the busy server works through the requests of the connections it already has, the other connections of the 50 are accepted one at a time between rounds, so the last ones get their first response after 1–2 s; every later request of theirs is normal. A bare `node:http` server that spends 2 ms per request shows the same staircase; p99 is not affected.",
+      "The max (1–4 s in our runs) is the connection ramp, not a stall: while the busy server works through the requests of the connections it already has, the other connections of the 50 are accepted one at a time between rounds, so the last ones get their first response only after a second or more; every later request of theirs is normal. A bare `node:http` server that spends 2 ms per request shows the same staircase; p99 is not affected.",
       "",
     ].join("\n");
     console.log(table);
