@@ -18,11 +18,14 @@ import { createLogger, type Logger } from "./logger.ts";
  */
 async function prepareIndex(config: AppConfig, logger: Logger): Promise<KnowledgeBase> {
   const kb = await KnowledgeBase.open(config);
-  if (!kb.hasIndexOnDisk) {
-    logger.info("no index yet: building it from the documents", { docsDir: config.docsDir, storeDir: config.storeDir });
+  if (!(await kb.hasPublishedIndex())) {
+    logger.info("no index yet: building it from the documents", {
+      docsDir: config.docsDir,
+      store: config.vectorStore.kind === "pgvector" ? "pgvector (DATABASE_URL)" : config.storeDir,
+    });
     const summary = await kb.ingest();
     logger.info("index built", { files: summary.files, chunks: summary.chunks, seconds: Number(summary.seconds.toFixed(2)), failed: summary.failed });
-  } else if (!kb.tryLoad()) {
+  } else if (!(await kb.tryLoad())) {
     logger.warn("serving in degraded mode", { reason: kb.status().message });
   }
   return kb;
@@ -34,7 +37,11 @@ async function serve(config: AppConfig, logger: Logger, kb: KnowledgeBase): Prom
   const app = createApp({ config, kb, logger, answers, jobs, llm: config.llm ? { provider: config.llm.provider, model: config.llm.model } : null });
   // Builds published by the CLI or another worker are picked up without a restart; queries in flight finish on the
   // snapshot they started with.
-  kb.watchIndex(1000, () => logger.info("index reloaded", { documents: kb.status().index.documents, chunks: kb.status().index.chunks }));
+  kb.watchIndex(
+    1000,
+    () => logger.info("index reloaded", { documents: kb.status().index.documents, chunks: kb.status().index.chunks }),
+    (err) => logger.error("index poll failed", { err }),
+  );
   // One process watches the documents: the single server, or worker 1 of a cluster.
   if (config.watchDocs && (!cluster.isWorker || cluster.worker?.id === 1)) {
     watchDocs(

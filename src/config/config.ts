@@ -69,6 +69,16 @@ const EnvSchema = z.object({
   MAX_CONCURRENT_ANSWERS: int(1, 100_000).default(200),
   PARSE_TIMEOUT_MS: int(1000, 3_600_000).default(60_000),
   PARSE_MAX_MEMORY_MB: int(64, 65_536).default(512),
+  VECTOR_STORE: z.enum(["hnsw", "pgvector"]).default("hnsw"),
+  // Never echoed in messages: it usually carries a password.
+  DATABASE_URL: z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === "" ? undefined : v.trim()))
+    .refine((v) => v === undefined || /^postgres(ql)?:\/\/\S+$/i.test(v), "must be a postgres:// or postgresql:// URL"),
+  PG_POOL_MAX: int(2, 500).default(10),
+  PG_STATEMENT_TIMEOUT_MS: int(100, 3_600_000).default(10_000),
+  PGVECTOR_EF_CONSTRUCTION: int(8, 1000).default(64),
 });
 
 export interface ProviderConfig {
@@ -102,6 +112,19 @@ export interface AppConfig {
   http: HttpLimits;
   /** Limits of the worker threads that parse PDF and HTML files: one file's time, one worker's V8 heap. */
   parse: { timeoutMs: number; maxMemoryMb: number };
+  /** Where indexes are published: files under `storeDir` (hnswlib) or PostgreSQL with pgvector. */
+  vectorStore: { kind: "hnsw" } | PgStoreConfig;
+}
+
+export interface PgStoreConfig {
+  kind: "pgvector";
+  url: string;
+  /** Connections per process (at least 2: a build holds one for its lock while it writes through others). */
+  poolMax: number;
+  /** Upper bound for one query; a database that stops answering fails the request with 503 instead of hanging it. */
+  statementTimeoutMs: number;
+  /** pgvector HNSW `ef_construction` (its `m` is HNSW_M, its `ef_search` HNSW_EF_SEARCH, capped at 1000). */
+  efConstruction: number;
 }
 
 /** Per-process limits for facing the internet (behind a reverse proxy). */
@@ -196,6 +219,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           ...(e.EMBEDDINGS_DIMENSIONS === undefined ? {} : { dimensions: e.EMBEDDINGS_DIMENSIONS }),
         };
 
+  if (e.VECTOR_STORE === "pgvector" && !e.DATABASE_URL) {
+    issues.push("DATABASE_URL: required for VECTOR_STORE=pgvector (postgres://user:password@host:5432/db); or use VECTOR_STORE=hnsw");
+  }
+
   if (issues.length) throw new ConfigError(issues);
   return {
     docsDir: resolve(overrides.docsDir ?? e.DOCS_DIR),
@@ -219,6 +246,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxConcurrentAnswers: e.MAX_CONCURRENT_ANSWERS,
     },
     parse: { timeoutMs: e.PARSE_TIMEOUT_MS, maxMemoryMb: e.PARSE_MAX_MEMORY_MB },
+    vectorStore:
+      e.VECTOR_STORE === "pgvector" && e.DATABASE_URL
+        ? {
+            kind: "pgvector",
+            url: e.DATABASE_URL,
+            poolMax: e.PG_POOL_MAX,
+            statementTimeoutMs: e.PG_STATEMENT_TIMEOUT_MS,
+            efConstruction: e.PGVECTOR_EF_CONSTRUCTION,
+          }
+        : { kind: "hnsw" },
   };
 }
 

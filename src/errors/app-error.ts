@@ -29,6 +29,9 @@ export type ErrorCode =
   | "UPSTREAM_BAD_RESPONSE"
   | "RATE_LIMITED"
   | "OVERLOADED"
+  | "DB_UNAVAILABLE"
+  | "EXTENSION_MISSING"
+  | "DB_SCHEMA_TOO_NEW"
   | "INTERNAL";
 
 export class AppError extends Error {

@@ -1,17 +1,15 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { basename } from "node:path";
 import { AppError, describeError, IndexMismatchError } from "../errors/app-error.ts";
 import { type EmbeddingModel, isFittable } from "../providers/embedding-model.ts";
 import { type ChunkRecord, indexText } from "../store/chunk-record.ts";
-import { HnswIndex, type HnswSettings } from "../store/hnsw-index.ts";
-import { removeBuildLeftovers } from "../store/index-files.ts";
-import { hasIndex, hnswFileOf, type KnowledgeIndex, type LexicalTokens, readIndex, writeIndex } from "../store/knowledge-index.ts";
+import type { HnswSettings } from "../store/hnsw-index.ts";
+import type { IndexStore } from "../store/index-store.ts";
+import type { KnowledgeIndex, LexicalTokens } from "../store/knowledge-index.ts";
 import { checkEmbedder, chunkerDrift, type ManifestFile, SCHEMA_VERSION, TOKENIZER_VERSION } from "../store/manifest.ts";
 import { sha256, shortId } from "../text/hash.ts";
 import type { Tokenizer } from "../text/tokenizer.ts";
 import { CHUNKER_VERSION, type ChunkerSettings, chunkSections } from "./chunker.ts";
 import { createLoaderRegistry, type LoaderRegistry } from "./loaders/registry.ts";
-import { acquireRebuildLock } from "./rebuild-lock.ts";
 import { type ScannedFile, scanDocs } from "./scan-docs.ts";
 
 export type IngestPhase = "scan" | "parse" | "embed" | "write";
@@ -26,7 +24,8 @@ export interface IngestProgress {
 
 export interface IngestOptions {
   docsDir: string;
-  storeDir: string;
+  /** Where the index is published: VECTORSTORE_DIR files or PostgreSQL (see store/index-store.ts). */
+  store: IndexStore;
   embedder: EmbeddingModel;
   tokenizer: Tokenizer;
   chunker: ChunkerSettings;
@@ -98,13 +97,15 @@ function chunkRecords(source: string, title: string, docId: string, chunks: Retu
 }
 
 /** The published index an incremental build may start from, or a message saying why it cannot. */
-function previousIndex(opts: IngestOptions): KnowledgeIndex | undefined {
-  if (opts.full || !hasIndex(opts.storeDir)) return undefined;
+async function previousIndex(opts: IngestOptions): Promise<KnowledgeIndex | undefined> {
+  if (opts.full || !(await opts.store.hasIndex())) return undefined;
   let index: KnowledgeIndex;
   try {
-    index = readIndex(opts.storeDir, { efSearch: opts.hnsw.efSearch });
+    index = await opts.store.read({ efSearch: opts.hnsw.efSearch });
   } catch (err) {
     if (err instanceof IndexMismatchError) throw err;
+    // A database that cannot be reached is not a damaged index: building over it would fail anyway.
+    if (err instanceof AppError && err.code === "DB_UNAVAILABLE") throw err;
     // A damaged index cannot be reused; rebuilding from the documents is exactly what is needed.
     return undefined;
   }
@@ -132,11 +133,11 @@ export async function runIngest(opts: IngestOptions): Promise<IngestResult> {
   if (!existsSync(opts.docsDir) || !statSync(opts.docsDir).isDirectory()) {
     throw new AppError("INGEST_FAILED", `Docs folder ${opts.docsDir} does not exist. Set DOCS_DIR or pass --docs DIR.`, { status: 400 });
   }
-  const release = acquireRebuildLock(opts.storeDir);
+  const release = await opts.store.lock();
   try {
-    // Holding the lock, any temp folder is the leftover of a build that was killed.
-    removeBuildLeftovers(opts.storeDir);
-    const previous = previousIndex(opts);
+    // Holding the lock, any temp folder (or unpublished table) is the leftover of a build that was killed.
+    await opts.store.removeLeftovers();
+    const previous = await previousIndex(opts);
     const { embedder } = opts;
 
     const loaders = opts.loaders ?? createLoaderRegistry();
@@ -218,11 +219,10 @@ export async function runIngest(opts: IngestOptions): Promise<IngestResult> {
       if (!reusable.has(key)) reusable.set(key, label);
     });
 
-    const vectors: (Float32Array | undefined)[] = texts.map((text) => {
-      const label = reusable.get(sha256(text));
-      return label === undefined || !previous ? undefined : previous.hnsw.vector(label);
-    });
-    const toEmbed = newChunks.map((_, i) => i).filter((i) => vectors[i] === undefined);
+    // Per new chunk: the previous label whose vector it reuses, or (after embedding) its own vector.
+    const reuse: (number | undefined)[] = texts.map((text) => (previous ? reusable.get(sha256(text)) : undefined));
+    const vectors: (Float32Array | undefined)[] = texts.map(() => undefined);
+    const toEmbed = newChunks.map((_, i) => i).filter((i) => reuse[i] === undefined);
     const batchSize = opts.batchSize ?? 64;
     progress({ phase: "embed", done: 0, total: toEmbed.length });
     for (let b = 0; b < toEmbed.length; b += batchSize) {
@@ -244,44 +244,48 @@ export async function runIngest(opts: IngestOptions): Promise<IngestResult> {
     progress({ phase: "write", done: 0, total: 1 });
     let slots: (ChunkRecord | null)[];
     let tokens: LexicalTokens[];
-    let hnsw: HnswIndex;
     const lexical = (c: ChunkRecord): LexicalTokens =>
       // The heading path is counted twice in the lexical index (a BM25F-style field boost): a question that names a
       // section or a formula number ("式 (3.11)") should find the section that carries it in its heading.
       opts.tokenizer.analyze(`${c.headings.join("\n")}\n${indexText(c)}`);
+    const keptLabels: number[] = [];
+    previous?.slots.forEach((c, label) => {
+      if (c && keptSources.has(c.source)) keptLabels.push(label);
+    });
+    const builder = await opts.store.builder({
+      dimensions,
+      capacity: incremental && previous ? previous.slots.length : keptLabels.length + newChunks.length,
+      previous,
+      incremental,
+    });
     if (incremental && previous) {
-      const file = hnswFileOf(previous);
-      hnsw = file ? HnswIndex.read(file, dimensions, opts.hnsw) : HnswIndex.create(dimensions, previous.slots.length, opts.hnsw);
       slots = [...previous.slots];
       tokens = [...previous.tokens];
       slots.forEach((c, label) => {
         if (c && !keptSources.has(c.source)) {
-          hnsw.remove(label);
+          builder.remove(label);
           slots[label] = null;
           tokens[label] = { words: [], bigrams: [] };
         }
       });
     } else {
-      // Full build or compaction: fresh labels. Vectors of kept chunks come from the previous graph.
-      const keptLabels: number[] = [];
-      previous?.slots.forEach((c, label) => {
-        if (c && keptSources.has(c.source)) keptLabels.push(label);
-      });
-      hnsw = HnswIndex.create(dimensions, keptLabels.length + newChunks.length, opts.hnsw);
+      // Full build or compaction: fresh labels. Vectors of kept chunks come from the previous index.
       slots = [];
       tokens = [];
       for (const label of keptLabels) {
         const c = previous?.slots[label];
         if (!c || !previous) continue;
-        hnsw.add(previous.hnsw.vector(label), slots.length);
+        builder.copy(label, slots.length);
         slots.push(c);
         tokens.push(previous.tokens[label] ?? lexical(c));
       }
     }
     newChunks.forEach((c, i) => {
+      const from = reuse[i];
       const v = vectors[i];
-      if (!v) throw new Error(`no vector for chunk ${c.id}`);
-      hnsw.add(v, slots.length);
+      if (from !== undefined) builder.copy(from, slots.length);
+      else if (v) builder.add(v, slots.length);
+      else throw new Error(`no vector for chunk ${c.id}`);
       slots.push(c);
       tokens.push(lexical(c));
     });
@@ -290,8 +294,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestResult> {
     for (const k of kept) filesEntries[k.source] = k.entry;
     for (const p of parsed) filesEntries[p.file.source] = p.entry;
     const live = slots.reduce((n, c) => n + (c ? 1 : 0), 0);
-    const index = writeIndex(
-      opts.storeDir,
+    const index = await opts.store.publish(
       {
         manifest: {
           schemaVersion: SCHEMA_VERSION,
@@ -304,10 +307,10 @@ export async function runIngest(opts: IngestOptions): Promise<IngestResult> {
         },
         slots,
         tokens,
-        hnsw,
         ...(isFittable(embedder) ? { embedderState: embedder.exportState() } : {}),
       },
-      previous?.dir ? [basename(previous.dir)] : [],
+      builder,
+      previous,
     );
     progress({ phase: "write", done: 1, total: 1 });
 
@@ -331,7 +334,7 @@ export async function runIngest(opts: IngestOptions): Promise<IngestResult> {
       ),
     };
   } finally {
-    release();
+    await release();
   }
 }
 

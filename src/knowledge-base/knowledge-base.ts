@@ -1,14 +1,14 @@
 import type { AppConfig } from "../config/config.ts";
-import { AppError, describeError, IndexCorruptError, IndexNotFoundError, isAppError } from "../errors/app-error.ts";
+import { AppError, describeError, IndexCorruptError, isAppError } from "../errors/app-error.ts";
 import { CHUNKER_VERSION } from "../ingest/chunker.ts";
 import { type IngestProgress, type IngestSummary, runIngest } from "../ingest/run-ingest.ts";
 import { embeddingModelFactory } from "../providers/create-embedding-model.ts";
 import { type EmbeddingModel, isFittable } from "../providers/embedding-model.ts";
 import { DEFAULT_RETRIEVER_SETTINGS, HybridRetriever, type QueryPlan, type RetrievedChunk, type SearchSnapshot } from "../retrieval/hybrid-retriever.ts";
 import { makeSnippet } from "../retrieval/snippet.ts";
-import { basename } from "node:path";
-import { readCurrentName } from "../store/index-files.ts";
-import { hasIndex, type KnowledgeIndex, readIndex } from "../store/knowledge-index.ts";
+import { createIndexStore } from "../store/create-index-store.ts";
+import type { IndexStore } from "../store/index-store.ts";
+import type { KnowledgeIndex } from "../store/knowledge-index.ts";
 import { checkEmbedder, chunkerDrift } from "../store/manifest.ts";
 import { createTokenizer, type Tokenizer } from "../text/tokenizer.ts";
 
@@ -63,24 +63,34 @@ export class KnowledgeBase {
   private problem: string | undefined;
   /** Why no snapshot could be loaded: what /ask and /search answer (503) until a build succeeds. */
   private failure: AppError | undefined;
-  /** The published folder that last failed to load: not read (and checksummed) again on every poll. */
+  /** The published version that last failed to load: not read (and checksummed) again on every poll. */
   private failedName: string | undefined;
+  /** Why the store itself could not be asked (a database that is down): cleared by the next successful poll. */
+  private storeProblem: AppError | undefined;
   private readonly retriever: HybridRetriever;
 
   private constructor(
     readonly config: AppConfig,
     readonly tokenizer: Tokenizer,
     private readonly makeEmbedder: () => EmbeddingModel,
+    readonly store: IndexStore,
   ) {
     this.retriever = new HybridRetriever(tokenizer, DEFAULT_RETRIEVER_SETTINGS);
   }
 
-  static async open(config: AppConfig, deps: { tokenizer?: Tokenizer; makeEmbedder?: () => EmbeddingModel } = {}): Promise<KnowledgeBase> {
-    return new KnowledgeBase(config, deps.tokenizer ?? createTokenizer(), deps.makeEmbedder ?? (await embeddingModelFactory(config.embeddings)));
+  static async open(config: AppConfig, deps: { tokenizer?: Tokenizer; makeEmbedder?: () => EmbeddingModel; store?: IndexStore } = {}): Promise<KnowledgeBase> {
+    const makeEmbedder = deps.makeEmbedder ?? (await embeddingModelFactory(config.embeddings));
+    return new KnowledgeBase(config, deps.tokenizer ?? createTokenizer(), makeEmbedder, deps.store ?? (await createIndexStore(config)));
   }
 
-  get hasIndexOnDisk(): boolean {
-    return hasIndex(this.config.storeDir);
+  /** Whether anything is published (a damaged index counts: it is reported, never silently built over). */
+  hasPublishedIndex(): Promise<boolean> {
+    return this.store.hasIndex();
+  }
+
+  /** Releases the store's connections (a database pool); the knowledge base is not used afterwards. */
+  async close(): Promise<void> {
+    await this.store.close();
   }
 
   get index(): KnowledgeIndex | undefined {
@@ -88,25 +98,33 @@ export class KnowledgeBase {
   }
 
   /** Load the published index; throws IndexNotFound / IndexMismatch / IndexCorrupt errors with what to run. */
-  load(): KnowledgeIndex {
-    const index = readIndex(this.config.storeDir, { efSearch: this.config.hnsw.efSearch });
+  async load(): Promise<KnowledgeIndex> {
+    const index = await this.store.read({ efSearch: this.config.hnsw.efSearch });
     this.adopt(index);
     return index;
   }
 
   /** Like `load`, but a broken or mismatched index leaves the knowledge base degraded instead of throwing. */
-  tryLoad(): boolean {
+  tryLoad(): Promise<boolean> {
     return this.attemptLoad(true);
   }
 
   /** `report`: also mark the knowledge base degraded when an older snapshot is still being served. */
-  private attemptLoad(report: boolean): boolean {
-    // Read before loading: if CURRENT moves on meanwhile, the newer folder is still tried on the next poll.
-    const attempted = readCurrentName(this.config.storeDir);
+  private async attemptLoad(report: boolean): Promise<boolean> {
+    // Read before loading: if the published version moves on meanwhile, the newer one is still tried on the next poll.
+    let attempted: string | undefined;
     try {
-      this.load();
+      attempted = await this.store.publishedVersion();
+      await this.load();
+      this.storeProblem = undefined;
       return true;
     } catch (err) {
+      if (isStoreUnavailable(err)) {
+        // Not the index's fault: nothing is marked failed, and the next poll tries again.
+        this.storeProblem = err as AppError;
+        if (!this.snapshot) this.setFailure(err);
+        return false;
+      }
       this.failedName = attempted;
       if (report || !this.snapshot) this.setFailure(err);
       return false;
@@ -145,7 +163,7 @@ export class KnowledgeBase {
     const { summary, index } = await runIngest({
       full: opts.full ?? false,
       docsDir: opts.docsDir ?? this.config.docsDir,
-      storeDir: this.config.storeDir,
+      store: this.store,
       embedder: this.makeEmbedder(),
       tokenizer: this.tokenizer,
       chunker: this.config.chunker,
@@ -155,6 +173,7 @@ export class KnowledgeBase {
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
     if (index.manifest.buildId !== this.snapshot?.index.manifest.buildId) this.adopt(index);
+    this.storeProblem = undefined;
     return summary;
   }
 
@@ -162,17 +181,39 @@ export class KnowledgeBase {
    * Picks up an index published by another process (the CLI, another server worker): when CURRENT names a different
    * folder than the one being served, load it and swap. A failed load keeps serving the current snapshot.
    */
-  reloadIfChanged(): boolean {
-    const current = readCurrentName(this.config.storeDir);
-    if (!current || current === this.failedName || (this.snapshot?.index.dir && basename(this.snapshot.index.dir) === current)) return false;
-    // A failed load keeps serving the current snapshot (and is not retried until CURRENT names another folder).
+  async reloadIfChanged(): Promise<boolean> {
+    let current: string | undefined;
+    try {
+      current = await this.store.publishedVersion();
+    } catch (err) {
+      if (!isStoreUnavailable(err)) throw err;
+      this.storeProblem = err as AppError;
+      return false;
+    }
+    // The store answered again: a database that was down is back.
+    this.storeProblem = undefined;
+    if (!current || current === this.failedName || this.snapshot?.index.version === current) return false;
+    // A failed load keeps serving the current snapshot (and is not retried until another version is published).
     return this.attemptLoad(false);
   }
 
-  /** Polls for a newly published index every `intervalMs`; returns a function that stops it. */
-  watchIndex(intervalMs = 1000, onReload?: () => void): () => void {
+  /**
+   * Polls for a newly published index every `intervalMs` (a file read, or one small query for a database); returns a
+   * function that stops it. Polls never overlap, and a failing poll is reported through `status()`, never thrown.
+   */
+  watchIndex(intervalMs = 1000, onReload?: () => void, onError?: (err: unknown) => void): () => void {
+    let busy = false;
     const timer = setInterval(() => {
-      if (this.reloadIfChanged()) onReload?.();
+      if (busy) return;
+      busy = true;
+      this.reloadIfChanged()
+        .then((reloaded) => {
+          if (reloaded) onReload?.();
+        })
+        .catch((err: unknown) => onError?.(err))
+        .finally(() => {
+          busy = false;
+        });
     }, intervalMs);
     timer.unref();
     return () => clearInterval(timer);
@@ -215,9 +256,10 @@ export class KnowledgeBase {
 
   status(): KnowledgeBaseStatus {
     const m = this.snapshot?.index.manifest;
+    const problem = this.storeProblem?.message ?? this.problem;
     return {
-      status: this.snapshot && !this.problem ? "ok" : "degraded",
-      ...(this.problem ? { message: this.problem } : this.snapshot ? {} : { message: new IndexNotFoundError(this.config.storeDir).message }),
+      status: this.snapshot && !problem ? "ok" : "degraded",
+      ...(problem ? { message: problem } : this.snapshot ? {} : { message: this.store.notFound().message }),
       index: {
         documents: m?.counts.documents ?? 0,
         chunks: m?.counts.chunks ?? 0,
@@ -246,7 +288,7 @@ export class KnowledgeBase {
   /** The error queries get while there is no snapshot: 503 with the code and message /health shows. */
   private unavailable(): AppError {
     const f = this.failure;
-    return f ? new AppError(f.code, f.message, { status: 503, expose: true }) : new IndexNotFoundError(this.config.storeDir);
+    return f ? new AppError(f.code, f.message, { status: 503, expose: true }) : this.store.notFound();
   }
 
   async search(query: string, k: number, signal?: AbortSignal): Promise<SearchHit[]> {
@@ -254,6 +296,11 @@ export class KnowledgeBase {
     const terms = this.tokenizer.analyzeQuery(query).words;
     return chunks.map((c) => toHit(c, terms));
   }
+}
+
+/** A store that cannot be reached right now (DB_UNAVAILABLE): says nothing about the index itself. */
+function isStoreUnavailable(err: unknown): boolean {
+  return isAppError(err) && err.code === "DB_UNAVAILABLE";
 }
 
 export function toHit(c: RetrievedChunk, terms: readonly string[]): SearchHit {

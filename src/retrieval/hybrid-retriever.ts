@@ -118,7 +118,7 @@ export class HybridRetriever {
 
     const queryVector = await embedder.embedQuery(req.query, req.signal);
     req.signal?.throwIfAborted();
-    const dense = index.hnsw.search(queryVector, pool);
+    const dense = await index.vectors.search(queryVector, pool, req.signal);
     const words = index.words.search(plan.words, pool, plan.weights);
     const bigrams = index.bigrams.search(plan.bigrams, pool, plan.weights);
 

@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import hnswlib from "hnswlib-node";
 import { IndexMismatchError } from "../errors/app-error.ts";
+import type { Neighbor, VectorSearch } from "./vector-search.ts";
 
 const { HierarchicalNSW } = hnswlib;
 type Native = InstanceType<typeof HierarchicalNSW>;
@@ -12,14 +13,10 @@ export interface HnswSettings {
   efSearch: number;
 }
 
-export interface Neighbor {
-  label: number;
-  /** Cosine similarity (1 − cosine distance). */
-  similarity: number;
-}
+export type { Neighbor } from "./vector-search.ts";
 
 /** A thin wrapper over hnswlib-node: cosine space, labels are docstore positions, capacity grows on demand. */
-export class HnswIndex {
+export class HnswIndex implements VectorSearch {
   private constructor(
     private readonly native: Native,
     readonly dimensions: number,

@@ -16,6 +16,7 @@ import {
   writeDurable,
 } from "./index-files.ts";
 import { checkSchema, type Manifest, ManifestSchema } from "./manifest.ts";
+import type { VectorSearch } from "./vector-search.ts";
 
 const FILES = { manifest: "manifest.json", chunks: "chunks.json", lexical: "lexical.json", hnsw: "hnsw.bin", embedder: "embedder.json" } as const;
 
@@ -51,9 +52,21 @@ export class KnowledgeIndex {
     /** Chunk per HNSW label; `null` where a chunk was removed by an incremental build. */
     readonly slots: readonly (ChunkRecord | null)[],
     readonly tokens: readonly LexicalTokens[],
-    readonly hnsw: HnswIndex,
+    /** The dense side: the in-process HNSW graph, or a pgvector table. */
+    readonly vectors: VectorSearch,
     readonly embedderState: unknown,
   ) {}
+
+  /** What this snapshot was published as (the build id): a store reporting another version has a newer index. */
+  get version(): string {
+    return this.manifest.buildId;
+  }
+
+  /** The hnswlib graph, for the file store and its tests. */
+  get hnsw(): HnswIndex {
+    if (this.vectors instanceof HnswIndex) return this.vectors;
+    throw new Error("this index keeps its vectors in a database, not in an hnswlib graph");
+  }
 
   /**
    * The BM25 indexes are built on first use, not on load: an incremental build loads the published index only to

@@ -96,7 +96,7 @@ describe("HTTP with no usable index", () => {
   it("reports degraded health and answers /search with 503 INDEX_NOT_FOUND instead of 500", async () => {
     const ws = tempWorkspace(FIXTURE_CORPUS);
     const kb = await KnowledgeBase.open(testConfig(ws.docsDir, ws.storeDir));
-    expect(kb.tryLoad()).toBe(false);
+    expect(await kb.tryLoad()).toBe(false);
     const http = await serveApp(testConfig(ws.docsDir, ws.storeDir), kb);
     try {
       const health = (await (await fetch(`${http.url}/health`)).json()) as any;

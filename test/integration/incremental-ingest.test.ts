@@ -296,7 +296,7 @@ describe("incremental ingestion of a growing knowledge base (real hnswlib, temp 
     expect((await kb.search(keptQuery, 3))[0]?.source).toBe(keep);
     // And the same from disk, as a server would load it.
     const fresh = await KnowledgeBase.open(testConfig(ws.docsDir, ws.storeDir));
-    fresh.load();
+    await fresh.load();
     expect(fresh.index?.manifest.buildId).toBe(s.buildId);
     expect((await fresh.search(keptQuery, 3))[0]?.source).toBe(keep);
     await expectVectorsMatchTheirText(after);

@@ -74,7 +74,7 @@ describe("knowledge base over the fixture corpus (real hnswlib, temp dirs)", () 
 
   it("reloads from disk with identical results", async () => {
     const again = await KnowledgeBase.open(testConfig(ws.docsDir, ws.storeDir));
-    again.load();
+    await again.load();
     const a = await kb.search("星河 预训练 词元", 5);
     const b = await again.search("星河 预训练 词元", 5);
     expect(b.map((h) => h.id)).toEqual(a.map((h) => h.id));
@@ -93,8 +93,8 @@ describe("index safety", () => {
     try {
       await builtKnowledgeBase(ws.docsDir, ws.storeDir);
       const other = await KnowledgeBase.open(testConfig(ws.docsDir, ws.storeDir), { makeEmbedder: () => new LocalHashEmbeddings({ dimensions: 256 }) });
-      expect(() => other.load()).toThrow(/dimensions 1024 → 256.*npm run ingest -- --full/s);
-      expect(other.tryLoad()).toBe(false);
+      await expect(other.load()).rejects.toThrow(/dimensions 1024 → 256.*npm run ingest -- --full/s);
+      expect(await other.tryLoad()).toBe(false);
       expect(other.status()).toMatchObject({ status: "degraded" });
     } finally {
       ws.cleanup();
@@ -110,7 +110,7 @@ describe("index safety", () => {
       writeFileSync(file, readFileSync(file, "utf8").slice(0, 100));
       expect(() => readIndex(ws.storeDir, { efSearch: 64 })).toThrow(/checksum.*npm run ingest -- --full/s);
       const kb = await KnowledgeBase.open(testConfig(ws.docsDir, ws.storeDir));
-      expect(kb.tryLoad()).toBe(false);
+      expect(await kb.tryLoad()).toBe(false);
       expect(kb.status().message).toMatch(/INDEX|checksum/i);
     } finally {
       ws.cleanup();
@@ -125,7 +125,7 @@ describe("index safety", () => {
       mkdirSync(join(ws.storeDir, ".tmp-20260101000000-dead00"));
       writeFileSync(join(ws.storeDir, ".tmp-20260101000000-dead00", "hnsw.bin"), "partial");
       const kb = await KnowledgeBase.open(testConfig(ws.docsDir, ws.storeDir));
-      kb.load();
+      await kb.load();
       expect(kb.index?.dir).toContain(before);
       const summary = await kb.ingest();
       // Nothing changed: the published index stays, the leftover is gone.

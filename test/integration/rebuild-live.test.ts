@@ -224,7 +224,7 @@ describe("a rebuild killed with SIGKILL", () => {
       writeFileSync(join(ws.storeDir, "CURRENT.20260101000000-dead01.tmp"), "index-20260101000000-dead01\n");
 
       const reader = await KnowledgeBase.open(config);
-      reader.load();
+      await reader.load();
       expect(reader.index?.manifest.buildId).toBe(first.buildId);
       expect((await reader.search("星河-7B 的上下文长度是多少？", 1))[0]?.source).toBe("models.md");
 

@@ -139,7 +139,7 @@ async function answers(kb: KnowledgeBase): Promise<string[][]> {
 /** The published index, loaded fresh from disk by another reader. */
 async function reloaded(docsDir: string, storeDir: string): Promise<KnowledgeBase> {
   const kb = await KnowledgeBase.open(testConfig(docsDir, storeDir));
-  kb.load();
+  await kb.load();
   return kb;
 }
 

@@ -81,7 +81,7 @@ describe("SECURITY-TESTS 21: the vector index grows when its capacity is reached
       }
       // The grown index as written to disk loads in a fresh process-like instance.
       const reopened = await KnowledgeBase.open(testConfig(ws.docsDir, ws.storeDir));
-      expect(reopened.tryLoad()).toBe(true);
+      expect(await reopened.tryLoad()).toBe(true);
       expect(reopened.status().index.chunks).toBe(kb.status().index.chunks);
     } finally {
       ws.cleanup();

@@ -240,8 +240,8 @@ describe("SECURITY-TESTS 17/19: a damaged or mismatched index → degraded, 503s
     const kb = await KnowledgeBase.open(config, { tokenizer });
     // What start-server's prepareIndex does: build only when nothing is published at all, else tryLoad. A damaged
     // store counts as published, so it is reported, never built over.
-    expect(kb.hasIndexOnDisk).toBe(true);
-    expect(kb.tryLoad()).toBe(false);
+    expect(await kb.hasPublishedIndex()).toBe(true);
+    expect(await kb.tryLoad()).toBe(false);
     const http = await serveApp(config, kb);
     try {
       const health = (await (await fetch(`${http.url}/health`)).json()) as any;
@@ -267,7 +267,7 @@ describe("SECURITY-TESTS 17/19: a damaged or mismatched index → degraded, 503s
       expect(await stream.text()).toMatch(new RegExp(`event: error\\ndata: \\{"error":\\{"code":"${c.code}"`));
 
       // The poller does not retry (or clear) a failed folder on every tick; nothing on disk was touched.
-      expect(kb.reloadIfChanged()).toBe(false);
+      expect(await kb.reloadIfChanged()).toBe(false);
       expect(kb.status().status).toBe("degraded");
       expect(storeState(ws.storeDir)).toEqual(before);
 
@@ -297,11 +297,11 @@ describe("SECURITY-TESTS 17/19: a damaged or mismatched index → degraded, 503s
     try {
       const config = testConfig(ws.docsDir, ws.storeDir);
       const kb = await KnowledgeBase.open(config, { tokenizer });
-      expect(kb.tryLoad()).toBe(false);
-      expect(kb.reloadIfChanged()).toBe(false);
+      expect(await kb.tryLoad()).toBe(false);
+      expect(await kb.reloadIfChanged()).toBe(false);
       // `npm run ingest -- --full` in another process: the same build, from another KnowledgeBase.
       await (await KnowledgeBase.open(config, { tokenizer })).ingest({ full: true });
-      expect(kb.reloadIfChanged()).toBe(true);
+      expect(await kb.reloadIfChanged()).toBe(true);
       expect(kb.status()).toMatchObject({ status: "ok" });
       expect((await kb.search(QUESTION, 1))[0]?.source).toBe("models.md");
     } finally {

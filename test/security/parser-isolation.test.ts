@@ -13,6 +13,7 @@ import { pdfLoaderInProcess } from "../../src/ingest/loaders/pdf-loader.ts";
 import { createLoaderRegistry } from "../../src/ingest/loaders/registry.ts";
 import { textLoader } from "../../src/ingest/loaders/text-loader.ts";
 import { type IngestSummary, runIngest } from "../../src/ingest/run-ingest.ts";
+import { HnswFileStore } from "../../src/store/hnsw-file-store.ts";
 import type { KnowledgeBase } from "../../src/knowledge-base/knowledge-base.ts";
 import { LocalHashEmbeddings } from "../../src/providers/local-embeddings.ts";
 import { type KnowledgeIndex, readIndex } from "../../src/store/knowledge-index.ts";
@@ -62,7 +63,7 @@ async function ingest(files: Record<string, string | Buffer>): Promise<{ summary
   }
   return runIngest({
     docsDir: ws.docsDir,
-    storeDir: ws.storeDir,
+    store: new HnswFileStore(ws.storeDir, { M: 16, efConstruction: 100, efSearch: 64 }),
     embedder: new LocalHashEmbeddings({ dimensions: 256, tokenizer }),
     tokenizer,
     chunker: { chunkSize: 400, chunkOverlap: 80 },

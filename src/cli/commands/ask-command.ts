@@ -29,7 +29,7 @@ export async function askCommand(argv: string[], loadConfig: (o: { storeDir?: st
   const config = loadConfig(values.store ? { storeDir: values.store } : {});
   const k = parsePositiveInt(values.k, "-k", config.topK, MAX_K);
   const kb = await KnowledgeBase.open(config);
-  kb.load();
+  await kb.load();
   const answers = await createAnswerService(kb, config);
 
   // Ctrl-C stops generation cleanly (the upstream request is aborted) instead of killing mid-write.

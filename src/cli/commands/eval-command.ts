@@ -41,7 +41,7 @@ export async function evalCommand(argv: string[], loadConfig: (o: { storeDir?: s
     throw new AppError("BAD_REQUEST", `-k takes whole numbers from 1 to ${MAX_K}, comma-separated (got "${values.k}")`, { status: 400 });
   const items = readQaFile(values.qa);
   const kb = await KnowledgeBase.open(loadConfig(values.store ? { storeDir: values.store } : {}));
-  kb.load();
+  await kb.load();
   const result = await runEval(kb, items, ks);
   if (values.json) console.log(JSON.stringify(result, null, 2));
   else {

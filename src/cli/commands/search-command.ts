@@ -26,7 +26,7 @@ export async function searchCommand(argv: string[], loadConfig: (o: { storeDir?:
   const config = loadConfig(values.store ? { storeDir: values.store } : {});
   const k = parsePositiveInt(values.k, "-k", config.topK, MAX_K);
   const kb = await KnowledgeBase.open(config);
-  kb.load();
+  await kb.load();
   const started = performance.now();
   const results = await kb.search(query, k);
   const ms = performance.now() - started;
