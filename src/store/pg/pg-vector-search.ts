@@ -1,0 +1,60 @@
+import type pg from "pg";
+import { AppError, IndexMismatchError } from "../../errors/app-error.ts";
+import type { Neighbor, VectorSearch } from "../vector-search.ts";
+import { rethrowDbError, sqlState } from "./pg-errors.ts";
+
+/** pgvector's `vector` type indexes up to 2,000 dimensions; `halfvec` (16-bit floats) up to 4,000. */
+export const MAX_VECTOR_DIMENSIONS = 2000;
+export const MAX_HALFVEC_DIMENSIONS = 4000;
+
+export function vectorType(dimensions: number): "vector" | "halfvec" {
+  if (dimensions > MAX_HALFVEC_DIMENSIONS) {
+    throw new AppError(
+      "CONFIG_INVALID",
+      `pgvector indexes at most ${MAX_HALFVEC_DIMENSIONS} dimensions; these embeddings have ${dimensions}. Set EMBEDDINGS_DIMENSIONS lower (if the model supports it) or use VECTOR_STORE=hnsw.`,
+      { status: 400, expose: true },
+    );
+  }
+  return dimensions > MAX_VECTOR_DIMENSIONS ? "halfvec" : "vector";
+}
+
+/** pgvector's text form; `toSql` of the pgvector package does the same for arrays. */
+export function vectorLiteral(v: Float32Array | readonly number[]): string {
+  return `[${Array.from(v).join(",")}]`;
+}
+
+/**
+ * Nearest neighbours from one build's chunk table through its HNSW index (cosine distance, `<=>`). `hnsw.ef_search`
+ * is set on every pooled connection when it opens (see pg-index-store.ts).
+ */
+export class PgVectorSearch implements VectorSearch {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly table: string,
+    readonly dimensions: number,
+  ) {}
+
+  async search(vector: Float32Array | number[], k: number, signal?: AbortSignal): Promise<Neighbor[]> {
+    if (vector.length !== this.dimensions) {
+      throw new IndexMismatchError(
+        `The embedding model returned ${vector.length}-dimensional vectors but the index holds ${this.dimensions}. Rebuild it with: npm run ingest -- --full`,
+      );
+    }
+    if (k <= 0) return [];
+    signal?.throwIfAborted();
+    const type = vectorType(this.dimensions);
+    try {
+      const { rows } = await this.pool.query<{ label: number; distance: number }>({
+        text: `SELECT label, embedding <=> $1::${type} AS distance FROM ${this.table} ORDER BY embedding <=> $1::${type} LIMIT $2`,
+        values: [vectorLiteral(vector), k],
+      });
+      return rows.map((r) => ({ label: r.label, similarity: 1 - Number(r.distance) }));
+    } catch (err) {
+      // 42P01: this build's table was dropped — two newer builds were published before this server's next poll.
+      if (sqlState(err) === "42P01") {
+        throw new AppError("DB_UNAVAILABLE", "The index was replaced while this query ran. Try again in a second.", { status: 503, expose: true, cause: err });
+      }
+      rethrowDbError(err);
+    }
+  }
+}
