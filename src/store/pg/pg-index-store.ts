@@ -85,9 +85,6 @@ export class PgIndexStore implements IndexStore {
     });
     // An idle connection dropped by the server emits here; without a listener it would crash the process.
     pool.on("error", () => {});
-    pool.on("connect", (client) => {
-      client.query(`SET hnsw.ef_search = ${Math.min(1000, Math.max(10, hnsw.efSearch))}`).catch(() => {});
-    });
     const store = new PgIndexStore(pool, config, hnsw);
     try {
       await store.ensureReady();
@@ -166,7 +163,7 @@ export class PgIndexStore implements IndexStore {
     if (chunkRows.length !== manifest.counts.chunks) {
       throw new IndexCorruptError(`Index counts disagree (manifest ${manifest.counts.chunks}, database ${chunkRows.length}).`);
     }
-    const vectors = new PgVectorSearch(this.pool, build.table_name, manifest.embeddings.dimensions);
+    const vectors = new PgVectorSearch(this.pool, build.table_name, manifest.embeddings.dimensions, this.hnsw.efSearch);
     return new KnowledgeIndex(undefined, manifest, slots, tokens, vectors, build.embedder_state ?? undefined);
   }
 
@@ -275,7 +272,14 @@ export class PgIndexStore implements IndexStore {
     }
     // Published. Builds older than the one just replaced go; failing to drop them does not undo the build.
     await this.dropOlderBuilds([buildId, previous?.version].filter((v): v is string => Boolean(v))).catch(() => {});
-    return new KnowledgeIndex(undefined, manifest, build.slots, build.tokens, new PgVectorSearch(this.pool, table, dims), build.embedderState);
+    return new KnowledgeIndex(
+      undefined,
+      manifest,
+      build.slots,
+      build.tokens,
+      new PgVectorSearch(this.pool, table, dims, this.hnsw.efSearch),
+      build.embedderState,
+    );
   }
 
   /** The one transaction every replica sees at once. */

@@ -23,15 +23,19 @@ export function vectorLiteral(v: Float32Array | readonly number[]): string {
   return `[${Array.from(v).join(",")}]`;
 }
 
+/** Connections that already have this process's `hnsw.ef_search` (a session setting, so once per connection). */
+const tuned = new WeakMap<pg.PoolClient, number>();
+
 /**
- * Nearest neighbours from one build's chunk table through its HNSW index (cosine distance, `<=>`). `hnsw.ef_search`
- * is set on every pooled connection when it opens (see pg-index-store.ts).
+ * Nearest neighbours from one build's chunk table through its HNSW index (cosine distance, `<=>`). pgvector's search
+ * width `hnsw.ef_search` (default 40) must be at least the number of rows asked for, or fewer come back.
  */
 export class PgVectorSearch implements VectorSearch {
   constructor(
     private readonly pool: pg.Pool,
     private readonly table: string,
     readonly dimensions: number,
+    private readonly efSearch: number,
   ) {}
 
   async search(vector: Float32Array | number[], k: number, signal?: AbortSignal): Promise<Neighbor[]> {
@@ -43,13 +47,24 @@ export class PgVectorSearch implements VectorSearch {
     if (k <= 0) return [];
     signal?.throwIfAborted();
     const type = vectorType(this.dimensions);
+    const ef = Math.min(1000, Math.max(this.efSearch, k));
+    let client: pg.PoolClient | undefined;
     try {
-      const { rows } = await this.pool.query<{ label: number; distance: number }>({
+      client = await this.pool.connect();
+      if (tuned.get(client) !== ef) {
+        await client.query(`SET hnsw.ef_search = ${ef}`);
+        tuned.set(client, ef);
+      }
+      const { rows } = await client.query<{ label: number; distance: number }>({
         text: `SELECT label, embedding <=> $1::${type} AS distance FROM ${this.table} ORDER BY embedding <=> $1::${type} LIMIT $2`,
         values: [vectorLiteral(vector), k],
       });
+      client.release();
+      client = undefined;
       return rows.map((r) => ({ label: r.label, similarity: 1 - Number(r.distance) }));
     } catch (err) {
+      // A failed connection is not handed to the next query.
+      client?.release(err instanceof Error ? err : true);
       // 42P01: this build's table was dropped — two newer builds were published before this server's next poll.
       if (sqlState(err) === "42P01") {
         throw new AppError("DB_UNAVAILABLE", "The index was replaced while this query ran. Try again in a second.", { status: 503, expose: true, cause: err });
