@@ -18,7 +18,17 @@ import { createLogger, type Logger } from "./logger.ts";
  */
 async function prepareIndex(config: AppConfig, logger: Logger): Promise<KnowledgeBase> {
   const kb = await KnowledgeBase.open(config);
-  if (!(await kb.hasPublishedIndex())) {
+  let published: boolean;
+  try {
+    published = await kb.hasPublishedIndex();
+  } catch (err) {
+    // A database that is not up yet: start anyway (503 + degraded); the index poll loads it once it answers.
+    if (!(err instanceof AppError && err.code === "DB_UNAVAILABLE")) throw err;
+    await kb.tryLoad();
+    logger.warn("serving in degraded mode", { reason: err.message });
+    return kb;
+  }
+  if (!published) {
     logger.info("no index yet: building it from the documents", {
       docsDir: config.docsDir,
       store: config.vectorStore.kind === "pgvector" ? "pgvector (DATABASE_URL)" : config.storeDir,

@@ -192,6 +192,10 @@ export class KnowledgeBase {
     }
     // The store answered again: a database that was down is back.
     this.storeProblem = undefined;
+    if (!this.snapshot && this.failure && isStoreUnavailable(this.failure)) {
+      this.failure = undefined;
+      this.problem = undefined;
+    }
     if (!current || current === this.failedName || this.snapshot?.index.version === current) return false;
     // A failed load keeps serving the current snapshot (and is not retried until another version is published).
     return this.attemptLoad(false);
@@ -203,8 +207,13 @@ export class KnowledgeBase {
    */
   watchIndex(intervalMs = 1000, onReload?: () => void, onError?: (err: unknown) => void): () => void {
     let busy = false;
-    const timer = setInterval(() => {
-      if (busy) return;
+    let again = false;
+    const poll = (): void => {
+      if (busy) {
+        // A notice during a poll: look once more afterwards, in case this poll read the version just before it.
+        again = true;
+        return;
+      }
       busy = true;
       this.reloadIfChanged()
         .then((reloaded) => {
@@ -213,10 +222,19 @@ export class KnowledgeBase {
         .catch((err: unknown) => onError?.(err))
         .finally(() => {
           busy = false;
+          if (again) {
+            again = false;
+            poll();
+          }
         });
-    }, intervalMs);
+    };
+    const timer = setInterval(poll, intervalMs);
     timer.unref();
-    return () => clearInterval(timer);
+    const unwatch = this.store.watch?.(poll);
+    return () => {
+      clearInterval(timer);
+      unwatch?.();
+    };
   }
 
   listDocuments(): DocumentInfo[] {

@@ -43,6 +43,11 @@ export interface IndexStore {
   builder(opts: { dimensions: number; capacity: number; previous: KnowledgeIndex | undefined; incremental: boolean }): Promise<VectorBuilder>;
   /** Write the build and publish it atomically; older versions are cleaned up. Returns the loaded snapshot. */
   publish(build: NewIndex, vectors: VectorBuilder, previous: KnowledgeIndex | undefined): Promise<KnowledgeIndex>;
+  /**
+   * Optional push notice of a new publication (PostgreSQL LISTEN/NOTIFY), so replicas switch at once instead of at
+   * their next poll; polling stays the safety net. Returns a function that stops listening.
+   */
+  watch?(onPublished: () => void): () => void;
   /** The error for "nothing published yet", with the command that builds it. */
   notFound(): AppError;
   close(): Promise<void>;

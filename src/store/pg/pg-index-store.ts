@@ -313,6 +313,52 @@ export class PgIndexStore implements IndexStore {
     await this.query("DELETE FROM kb_builds WHERE build_id = $1 AND build_id IS DISTINCT FROM (SELECT build_id FROM kb_state WHERE id = 1)", [buildId]);
   }
 
+  /**
+   * LISTEN on kb_index over a connection of its own (outside the pool: a listening connection is never handed to a
+   * query). A dropped connection is re-opened every 2 s while the watch lasts, and each (re)connect also reports a
+   * change, to catch up on anything published while it was away.
+   */
+  watch(onPublished: () => void): () => void {
+    let stopped = false;
+    let client: pg.Client | undefined;
+    let retry: NodeJS.Timeout | undefined;
+    const schedule = () => {
+      if (stopped || retry) return;
+      retry = setTimeout(() => {
+        retry = undefined;
+        void connect();
+      }, 2_000);
+      retry.unref();
+    };
+    const connect = async () => {
+      const c = new pg.Client({ connectionString: this.config.url, connectionTimeoutMillis: 5_000, application_name: "kb-assistant listener" });
+      c.on("error", () => schedule());
+      c.on("end", () => schedule());
+      c.on("notification", (msg) => {
+        if (msg.channel === PUBLISH_CHANNEL) onPublished();
+      });
+      try {
+        await c.connect();
+        await c.query(`LISTEN ${PUBLISH_CHANNEL}`);
+        if (stopped) {
+          await c.end();
+          return;
+        }
+        client = c;
+        onPublished();
+      } catch {
+        c.end().catch(() => {});
+        schedule();
+      }
+    };
+    void connect();
+    return () => {
+      stopped = true;
+      if (retry) clearTimeout(retry);
+      client?.end().catch(() => {});
+    };
+  }
+
   notFound(): AppError {
     return new AppError("INDEX_NOT_FOUND", "No index has been built yet in the database (DATABASE_URL). Build it with: npm run ingest", {
       status: 503,
