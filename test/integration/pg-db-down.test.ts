@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type PgliteServer, startPgliteServer } from "../../scripts/pglite-server.ts";
 import { KnowledgeBase } from "../../src/knowledge-base/knowledge-base.ts";
 import { serveApp } from "../helpers/http-app.ts";
+import { startServer } from "../helpers/server-process.ts";
 import { SURVEY_CORPUS, tempWorkspace, testConfig } from "../helpers/temp-kb.ts";
 
 /**
@@ -88,5 +89,41 @@ describe("SECURITY-TESTS 26: the database goes away and comes back", () => {
     await until("/health to say ok", async () => ((await (await fetch(`${http.url}/health`)).json()) as { status: string }).status === "ok");
     const again = (await (await search("GPT-4 上下文长度")).json()) as { results: { source: string }[] };
     expect(again.results.length).toBeGreaterThan(0);
+  }, 60_000);
+
+  it("npm start while the database is down: listens, answers 503 and /health degraded, then serves the published index once the database is up", async () => {
+    // The database of the test above (an index is published in it) goes down; a new server process starts meanwhile.
+    const port = db.port;
+    await db.stop();
+    const server = startServer({
+      VECTOR_STORE: "pgvector",
+      DATABASE_URL: db.url,
+      PG_POOL_MAX: "4",
+      DOCS_DIR: ws.docsDir,
+      VECTORSTORE_DIR: ws.storeDir,
+      RATE_LIMIT_PER_MIN: "0",
+    });
+    try {
+      const url = await server.url;
+      const h = (await (await fetch(`${url}/health`)).json()) as { status: string; message?: string };
+      expect(h.status).toBe("degraded");
+      expect(h.message).toMatch(/database .*cannot be reached/i);
+      const down = await fetch(`${url}/search`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: "GPT-4" }) });
+      expect(down.status).toBe(503);
+      expect(((await down.json()) as { error: { code: string } }).error.code).toBe("DB_UNAVAILABLE");
+
+      db = await startPgliteServer({ dataDir, port });
+      await until("the server to load the index", async () => ((await (await fetch(`${url}/health`)).json()) as { status: string }).status === "ok");
+      const up = await fetch(`${url}/search`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query: "GPT-4 上下文长度" }),
+      });
+      expect(up.status).toBe(200);
+      expect(server.log()).not.toMatch(/no index yet: building/);
+    } finally {
+      server.child.kill("SIGTERM");
+      await server.exited;
+    }
   }, 60_000);
 });
