@@ -203,6 +203,7 @@ export class PgIndexStore implements IndexStore {
     const type = vectorType(dims);
     const manifest: Manifest = { ...build.manifest, buildId, builtAt: new Date().toISOString(), checksums: {} };
     await this.query("INSERT INTO kb_builds (build_id, table_name, status) VALUES ($1, $2, 'building')", [buildId, table]);
+    let replaced: string | undefined;
     try {
       await this.query(
         `CREATE TABLE ${table} (label integer PRIMARY KEY, chunk jsonb NOT NULL, words text NOT NULL, bigrams text NOT NULL, embedding ${type}(${dims}) NOT NULL)`,
@@ -258,7 +259,7 @@ export class PgIndexStore implements IndexStore {
         build.embedderState === undefined ? null : JSON.stringify(build.embedderState),
         build.slots.length,
       ]);
-      await this.switchTo(buildId);
+      replaced = await this.switchTo(buildId);
     } catch (err) {
       await this.dropBuild(buildId, table).catch(() => {
         // What is left is a leftover the next build removes under the lock.
@@ -270,8 +271,10 @@ export class PgIndexStore implements IndexStore {
         cause: err,
       });
     }
-    // Published. Builds older than the one just replaced go; failing to drop them does not undo the build.
-    await this.dropOlderBuilds([buildId, previous?.version].filter((v): v is string => Boolean(v))).catch(() => {});
+    // Published. Builds older than the one just replaced go; failing to drop them does not undo the build. The one
+    // replaced is what was published at the switch, not `previous`: a --full build has no previous index, and other
+    // replicas are still answering from the replaced build's table until their next poll.
+    await this.dropOlderBuilds([buildId, replaced, previous?.version].filter((v): v is string => Boolean(v))).catch(() => {});
     return new KnowledgeIndex(
       undefined,
       manifest,
@@ -282,16 +285,18 @@ export class PgIndexStore implements IndexStore {
     );
   }
 
-  /** The one transaction every replica sees at once. */
-  private async switchTo(buildId: string): Promise<void> {
+  /** The one transaction every replica sees at once. Returns the build it replaced. */
+  private async switchTo(buildId: string): Promise<string | undefined> {
     await this.ensureReady();
     const client = await this.pool.connect().catch(rethrowDbError);
     try {
       await client.query("BEGIN");
+      const { rows } = await client.query<{ build_id: string | null }>("SELECT build_id FROM kb_state WHERE id = 1 FOR UPDATE");
       await client.query("UPDATE kb_builds SET status = 'published', published_at = now() WHERE build_id = $1", [buildId]);
       await client.query("UPDATE kb_state SET build_id = $1, updated_at = now() WHERE id = 1", [buildId]);
       await client.query("SELECT pg_notify($1, $2)", [PUBLISH_CHANNEL, buildId]);
       await client.query("COMMIT");
+      return rows[0]?.build_id ?? undefined;
     } catch (err) {
       await client.query("ROLLBACK").catch(() => {});
       rethrowDbError(err);
