@@ -16,7 +16,7 @@ let admin: pg.Pool;
 beforeAll(async () => {
   server = await startPgliteServer();
   admin = new pg.Pool({ connectionString: server.url, max: 2 });
-});
+}, 120_000);
 afterAll(async () => {
   await admin?.end();
   await server?.stop();
