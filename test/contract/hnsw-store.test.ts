@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { LOCK_FILE } from "../../src/ingest/rebuild-lock.ts";
-import { TMP_PREFIX } from "../../src/store/index-files.ts";
+import { INDEX_PREFIX, TMP_PREFIX } from "../../src/store/index-files.ts";
 import { defineIndexStoreContract } from "./index-store-contract.ts";
 
 /** The default store: hnswlib files under VECTORSTORE_DIR (a new temp folder per test). */
@@ -12,7 +12,13 @@ defineIndexStoreContract("hnsw", {
   },
   async leftovers(storeDir) {
     if (!existsSync(storeDir)) return [];
-    return readdirSync(storeDir).filter((e) => e.startsWith(TMP_PREFIX) || /^CURRENT\..*\.tmp$/.test(e));
+    const entries = readdirSync(storeDir);
+    const versions = entries.filter((e) => e.startsWith(INDEX_PREFIX));
+    return [
+      ...entries.filter((e) => e.startsWith(TMP_PREFIX) || /^CURRENT\..*\.tmp$/.test(e)),
+      // The published version and the one it replaced are kept; anything older is litter.
+      ...(versions.length > 2 ? [`${versions.length} index versions kept`] : []),
+    ];
   },
   async plantLeftovers(storeDir) {
     // A build killed while writing its folder, and one killed between writing the new CURRENT and renaming it.

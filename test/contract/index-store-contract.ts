@@ -360,6 +360,10 @@ export function defineIndexStoreContract(storeName: string, harness: StoreHarnes
       const after = await Promise.all(FACTS.map((f) => kb.search(f.query, 5)));
       expect(after.map((hits) => hits.map((h) => [h.id, h.score]))).toEqual(before.map((hits) => hits.map((h) => [h.id, h.score])));
       await expectFactsAnswered(kb);
+      // A third version: the first one is cleaned up (only the current one and the one it replaced are kept).
+      writeFileSync(docs(ADDED.source), ADDED.text);
+      expect((await kb.ingest()).published).toBe(true);
+      expect(await harness.leftovers(ws.storeDir)).toEqual([]);
     });
 
     it("a second knowledge base keeps answering from its version until reloadIfChanged() picks up the new one", async () => {
