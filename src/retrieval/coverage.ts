@@ -1,3 +1,5 @@
+import { idf as jiebaIdfTable } from "@node-rs/jieba/dict.js";
+
 /**
  * How much of the question a chunk covers, from the query's own terms (not expansions):
  * - `share`: the IDF-weighted share of the question's terms found in the chunk. Rare terms dominate, so a chunk that
@@ -27,4 +29,123 @@ export function termCoverage(
     if (docTerms.has(t) || alternatives.get(t)?.some((a) => docTerms.has(a))) covered += w;
   }
   return { share: total > 0 ? covered / total : 0, mass: maxIdf > 0 ? covered / maxIdf : 0 };
+}
+
+const CJK = /[\u3400-\u9fff\uf900-\ufaff]/;
+const LETTERS_THEN_DIGITS = /^([a-z]{2,})(\d[\d.]*[a-z]?)$/;
+
+/**
+ * The question's content words as the user wrote them, each with its spellings in the token list: a Chinese word of
+ * two or more characters, or a Latin run of three or more characters with a letter, with the joined form the tokenizer
+ * derives from it ("fine-tuned" → "finetuned"). The parts of a run ("fine", "tuned"; "gpt" of "gpt4") are not words of
+ * their own; single CJK characters (用, 做), numbers and versions are not content words.
+ */
+export function writtenWords(queryWords: readonly string[]): string[][] {
+  const tokens = [...new Set(queryWords)];
+  const derived = new Set<string>();
+  const spellings = new Map<string, string[]>();
+  for (const t of tokens) {
+    if (CJK.test(t)) continue;
+    const parts = t.split(/[-_+]/).filter(Boolean);
+    const pieces = parts.length > 1 ? [...parts] : [];
+    for (const p of parts) {
+      const m = LETTERS_THEN_DIGITS.exec(p);
+      if (m?.[1] && m[2]) pieces.push(m[1], m[2]);
+    }
+    for (const p of pieces) if (p !== t) derived.add(p);
+    if (parts.length > 1) {
+      const joined = parts.join("");
+      derived.add(joined);
+      spellings.set(t, [t, joined]);
+    }
+  }
+  const out: string[][] = [];
+  for (const t of tokens) {
+    if (CJK.test(t)) {
+      if ([...t].length >= 2) out.push([t]);
+    } else if (!derived.has(t) && t.length >= 3 && /[a-z]/.test(t) && !/^v?\d/.test(t)) {
+      out.push(spellings.get(t) ?? [t]);
+    }
+  }
+  return out;
+}
+
+/**
+ * General-language IDF below which a Chinese word is everyday language (到底, 背后, 图片, 分别): the ~3 % most common
+ * words of jieba's reference IDF table (8,838 of its 270,131 words).
+ */
+export const COMMON_WORD_IDF = 8;
+
+const idfTable = Buffer.from(jiebaIdfTable.buffer, jiebaIdfTable.byteOffset, jiebaIdfTable.byteLength);
+const generalIdfCache = new Map<string, number | null>();
+/** The word's IDF in jieba's reference table (lines "word idf"), or null when the table does not list it. */
+function generalIdf(word: string): number | null {
+  const cached = generalIdfCache.get(word);
+  if (cached !== undefined) return cached;
+  const key = Buffer.from(`${word} `, "utf8");
+  let value: number | null = null;
+  let at = idfTable.subarray(0, key.length).equals(key) ? 0 : -1;
+  if (at < 0) {
+    const found = idfTable.indexOf(Buffer.concat([Buffer.from("\n"), key]));
+    at = found < 0 ? -1 : found + 1;
+  }
+  if (at >= 0) {
+    const end = idfTable.indexOf(10, at);
+    value = Number(idfTable.toString("utf8", at + key.length, end < 0 ? undefined : end).trim());
+  }
+  if (generalIdfCache.size >= 10_000) generalIdfCache.clear();
+  generalIdfCache.set(word, value);
+  return value;
+}
+
+/**
+ * The question's specific words that the corpus has never seen in any spelling: its written words (see `writtenWords`)
+ * plus the Chinese glossary terms found in it (思维链, which the word cut splits into 思维 + 链). Specific: a Latin term,
+ * or a Chinese word that is not common in general Chinese (COMMON_WORD_IDF) and is either listed in jieba's reference
+ * table or a glossary term. Words jieba assembled on the fly and that its table does not list are usually everyday
+ * characters (比有 in 「比有啥」) and are not counted. A Chinese word counts as seen when its characters occur next to
+ * each other anywhere in the corpus, since documents may be cut into words differently.
+ */
+export function unseenWords(
+  written: readonly string[][],
+  seen: { word: (term: string) => boolean; bigram: (bigram: string) => boolean },
+  glossaryTerms: ReadonlyMap<string, unknown> = new Map(),
+): string[][] {
+  const candidates = [...written];
+  for (const term of glossaryTerms.keys()) if (!written.some(([w]) => w === term)) candidates.push([term]);
+  return candidates.filter((spellings) => {
+    if (spellings.some(seen.word)) return false;
+    const [word = ""] = spellings;
+    if (!CJK.test(word)) return true;
+    const general = generalIdf(word);
+    if (general === null ? !glossaryTerms.has(word) : general < COMMON_WORD_IDF) return false;
+    const chars = [...word];
+    return chars.slice(1).some((c, i) => !seen.bigram(`${chars[i]}${c}`));
+  });
+}
+
+/**
+ * A question of at most this many written words (see `writtenWords`) is short: every specific word in it is part of
+ * what is asked (see answer/relevance.ts). User questions in bench/data have at most 6; the LLM-written pumpkin
+ * questions have a median of 13.
+ */
+export const SHORT_QUESTION_WORDS = 6;
+
+/**
+ * A short question's never-seen specific words that a chunk does not cover (see answer/relevance.ts). A word the
+ * corpus has never seen can only be covered through a cross-language equivalent (思维链 by "chain-of-thought").
+ */
+export interface Novelty {
+  /** Content words in the question, as written (see `writtenWords`). */
+  questionWords: number;
+  /** The question's never-seen specific words (see `unseenWords`) that this chunk does not cover; only computed for short questions (always empty for longer ones). */
+  uncovered: string[];
+}
+
+export function uncoveredWords(
+  unseen: readonly string[][],
+  docTerms: ReadonlySet<string>,
+  alternatives: ReadonlyMap<string, readonly string[]> = new Map(),
+): string[] {
+  return unseen.filter((spellings) => !spellings.some((t) => docTerms.has(t) || alternatives.get(t)?.some((a) => docTerms.has(a)))).map(([w = ""]) => w);
 }

@@ -4,7 +4,7 @@ import type { KnowledgeIndex } from "../store/knowledge-index.ts";
 import { crossLanguageExpansions } from "../text/glossary.ts";
 import { stripQueryBoilerplate } from "../text/stopwords.ts";
 import type { Analysis, Tokenizer } from "../text/tokenizer.ts";
-import { type Coverage, termCoverage } from "./coverage.ts";
+import { type Coverage, type Novelty, SHORT_QUESTION_WORDS, termCoverage, uncoveredWords, unseenWords, writtenWords } from "./coverage.ts";
 import { jaccard, reciprocalRankFusion } from "./fusion.ts";
 
 export interface RetrievedChunk extends ChunkRecord {
@@ -15,8 +15,11 @@ export interface RetrievedChunk extends ChunkRecord {
     dense?: number;
     /** BM25 over jieba words, when the chunk was a lexical candidate. */
     bm25?: number;
-    /** IDF-weighted share of the question's own words / CJK bigrams found in this chunk (see coverage.ts). */
-    coverage: { words: Coverage; bigrams: Coverage };
+    /**
+     * IDF-weighted share of the question's own words / CJK bigrams found in this chunk, and the question's never-seen
+     * specific words this chunk does not cover (see coverage.ts).
+     */
+    coverage: { words: Coverage; bigrams: Coverage; novel: Novelty };
     ranks: Record<string, number>;
   };
 }
@@ -55,6 +58,8 @@ export interface QueryPlan {
   own: Analysis;
   /** Own term → its cross-language equivalents' tokens. */
   alternatives: Map<string, string[]>;
+  /** Chinese glossary terms found in the query (思维链, even when the word cut splits it) → their equivalents' tokens. */
+  glossaryTerms: Map<string, string[]>;
 }
 
 /** Query terms plus cross-language expansions, with per-term BM25 weights. */
@@ -62,11 +67,12 @@ export function planQuery(tokenizer: Tokenizer, query: string, settings: Pick<Re
   const own: Analysis = tokenizer.analyzeQuery(query);
   const weights = new Map<string, number>();
   const alternatives = new Map<string, string[]>();
+  const glossaryTerms = new Map<string, string[]>();
   if (settings.latinNameWeight !== 1) {
     for (const w of own.words) if (/[a-z]{3,}/.test(w)) weights.set(w, settings.latinNameWeight);
   }
   const expansions = settings.expansionWeight > 0 ? crossLanguageExpansions(stripQueryBoilerplate(query)) : [];
-  if (expansions.length === 0) return { words: own.words, bigrams: own.bigrams, weights, own, alternatives };
+  if (expansions.length === 0) return { words: own.words, bigrams: own.bigrams, weights, own, alternatives, glossaryTerms };
   const known = new Set([...own.words, ...own.bigrams]);
   const words = [...own.words];
   const bigrams = [...own.bigrams];
@@ -85,8 +91,9 @@ export function planQuery(tokenizer: Tokenizer, query: string, settings: Pick<Re
     // For coverage, a matched term counts as present when one of its equivalents is.
     const from = tokenizer.analyze(e.matched);
     for (const t of [...from.words, ...from.bigrams]) alternatives.set(t, [...(alternatives.get(t) ?? []), ...extra.words, ...extra.bigrams]);
+    if (/[\u3400-\u9fff]/.test(e.matched)) glossaryTerms.set(e.matched, [...extra.words, ...extra.bigrams]);
   }
-  return { words, bigrams, weights, own, alternatives };
+  return { words, bigrams, weights, own, alternatives, glossaryTerms };
 }
 
 export interface SearchRequest {
@@ -129,6 +136,18 @@ export class HybridRetriever {
       { name: "bigrams", weight: weights.bigrams, ids: bigrams.map((d) => d.doc) },
     ]);
 
+    // Never-seen specific words matter in short questions only (see answer/relevance.ts); longer ones skip the look-ups.
+    const written = writtenWords(plan.own.words);
+    const unseen =
+      written.length > SHORT_QUESTION_WORDS
+        ? []
+        : unseenWords(
+            written,
+            { word: (t) => index.words.idf(t) < index.words.maxIdf, bigram: (b) => index.bigrams.idf(b) < index.bigrams.maxIdf },
+            plan.glossaryTerms,
+          );
+    const equivalents = new Map([...plan.alternatives, ...plan.glossaryTerms]);
+
     const denseById = new Map(dense.map((n) => [n.label, n.similarity]));
     const bm25ById = new Map(words.map((d) => [d.doc, d.score]));
     const picked: RetrievedChunk[] = [];
@@ -146,6 +165,7 @@ export class HybridRetriever {
       const coverage = {
         words: termCoverage(plan.own.words, sets.words, (t) => index.words.idf(t), index.words.maxIdf, plan.alternatives),
         bigrams: termCoverage(plan.own.bigrams, set, (t) => index.bigrams.idf(t), index.bigrams.maxIdf, plan.alternatives),
+        novel: { questionWords: written.length, uncovered: uncoveredWords(unseen, sets.words, equivalents) },
       };
       picked.push({
         ...chunk,
