@@ -74,8 +74,10 @@ export class HnswFileStore implements IndexStore {
 
   async publish(build: NewIndex, vectors: VectorBuilder, previous: KnowledgeIndex | undefined): Promise<KnowledgeIndex> {
     if (!(vectors instanceof HnswBuilder)) throw new Error("an hnswlib store publishes only its own builds");
-    // The version just replaced stays one more round: a server that read CURRENT a moment ago may still be loading it.
-    return writeIndex(this.dir, { ...build, hnsw: vectors.graph }, previous?.dir ? [basename(previous.dir)] : []);
+    // The version being replaced stays one more round: a server that read CURRENT a moment ago may still be loading
+    // it. That is what CURRENT names now — also for a --full build, which has no `previous` to go by.
+    const keep = [readCurrentName(this.dir), previous?.dir ? basename(previous.dir) : undefined].filter((n): n is string => Boolean(n));
+    return writeIndex(this.dir, { ...build, hnsw: vectors.graph }, keep);
   }
 
   notFound(): AppError {

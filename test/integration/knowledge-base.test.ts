@@ -133,10 +133,15 @@ describe("index safety", () => {
       let entries = readdirSync(ws.storeDir).sort();
       expect(entries.filter((e) => e.startsWith(".tmp-"))).toEqual([]);
       expect(readFileSync(join(ws.storeDir, "CURRENT"), "utf8").trim()).toBe(before);
-      // A full rebuild publishes a new version and removes the old one.
+      // A full rebuild publishes a new version; the one it replaced stays one more round (a server may be loading it
+      // right now), and goes with the next build.
       await kb.ingest({ full: true });
       entries = readdirSync(ws.storeDir).sort();
-      expect(entries.filter((e) => e.startsWith("index-"))).toHaveLength(1);
+      expect(entries.filter((e) => e.startsWith("index-"))).toHaveLength(2);
+      expect(existsSync(join(ws.storeDir, before))).toBe(true);
+      await kb.ingest({ full: true });
+      entries = readdirSync(ws.storeDir).sort();
+      expect(entries.filter((e) => e.startsWith("index-"))).toHaveLength(2);
       expect(existsSync(join(ws.storeDir, before))).toBe(false);
     } finally {
       ws.cleanup();

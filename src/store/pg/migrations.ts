@@ -4,8 +4,8 @@ import { rethrowDbError, sqlState } from "./pg-errors.ts";
 
 /**
  * The schema, as numbered steps applied once each and recorded in kb_schema_migrations. Every server and CLI run
- * applies what is missing at connect time, one process at a time (a transaction-scoped advisory lock), each step in
- * its own transaction. Steps are only ever appended; a database migrated by a newer version is refused, not guessed at.
+ * applies what is missing at connect time, one process at a time (a transaction-scoped advisory lock), all pending
+ * steps in one transaction. Steps are only ever appended; a database migrated by a newer version is refused, not guessed at.
  *
  * Tables:
  *   kb_state            one row: the published build (switched in one transaction, with NOTIFY kb_index)
@@ -48,9 +48,9 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 const MIGRATION_LOCK_KEY = 7_314_401; // pg_advisory_xact_lock key: any constant private to this program
 
 /** `CREATE EXTENSION vector`, with the two failures people meet turned into instructions. */
-async function ensureVectorExtension(pool: pg.Pool): Promise<void> {
+async function ensureVectorExtension(client: pg.PoolClient): Promise<void> {
   try {
-    await pool.query("CREATE EXTENSION IF NOT EXISTS vector");
+    await client.query("CREATE EXTENSION IF NOT EXISTS vector");
   } catch (err) {
     const state = sqlState(err);
     // 0A000/58P01: the extension's files are not installed on the server. 42501: not allowed to create it.
@@ -78,15 +78,17 @@ async function ensureVectorExtension(pool: pg.Pool): Promise<void> {
 
 /** Brings the schema up to date; returns the versions applied by this call. */
 export async function migrate(pool: pg.Pool): Promise<number[]> {
-  await ensureVectorExtension(pool);
   const client = await pool.connect().catch(rethrowDbError);
   const applied: number[] = [];
   try {
+    // Everything under the lock, extension and bookkeeping table included: two processes starting together on a
+    // fresh database would otherwise both try to create them (a duplicate-key error on real PostgreSQL).
+    await client.query("BEGIN");
+    await client.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK_KEY]);
+    await ensureVectorExtension(client);
     await client.query(
       "CREATE TABLE IF NOT EXISTS kb_schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())",
     );
-    await client.query("BEGIN");
-    await client.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK_KEY]);
     const { rows } = await client.query<{ version: number | null }>("SELECT max(version) AS version FROM kb_schema_migrations");
     const current = rows[0]?.version ?? 0;
     if (current > SCHEMA_VERSION) {
