@@ -126,8 +126,8 @@ export function unseenWords(
 
 /**
  * A question of at most this many written words (see `writtenWords`) is short: every specific word in it is part of
- * what is asked (see answer/relevance.ts). User questions in bench/data have at most 6; the LLM-written pumpkin
- * questions have a median of 13.
+ * what is asked (see answer/relevance.ts). The on- and off-topic user questions in bench/data have at most 6; the
+ * LLM-written pumpkin questions have a median of 13.
  */
 export const SHORT_QUESTION_WORDS = 6;
 
