@@ -125,7 +125,10 @@ export class HybridRetriever {
 
     const queryVector = await embedder.embedQuery(req.query, req.signal);
     req.signal?.throwIfAborted();
-    const dense = await index.vectors.search(queryVector, pool, req.signal);
+    // A neighbour with similarity ≈ 0 shares nothing with the question (the local embedder's vectors are sparse, so
+    // many chunks tie at exactly 0): it is no evidence, and which of the tied chunks a graph returns differs between
+    // stores. Only real neighbours take part in the fusion.
+    const dense = (await index.vectors.search(queryVector, pool, req.signal)).filter((n) => n.similarity > 1e-6);
     const words = index.words.search(plan.words, pool, plan.weights);
     const bigrams = index.bigrams.search(plan.bigrams, pool, plan.weights);
 

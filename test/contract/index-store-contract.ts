@@ -300,8 +300,8 @@ export function defineIndexStoreContract(storeName: string, harness: StoreHarnes
       for (const reader of [kb, await open()]) {
         if (reader !== kb) await reader.load();
         for (const q of ["雾松茶馆的招牌茶是什么？", "When does the Mistpine Teahouse open?"]) {
+          // Nothing else shares its words: no hits at all is the honest result, and none may come from the removed file.
           const hits = await reader.search(q, 10);
-          expect(hits.length).toBeGreaterThan(0);
           expect(topSources(hits)).not.toContain("teahouse.md");
         }
         expect(reader.listDocuments().map((d) => d.source)).not.toContain("teahouse.md");

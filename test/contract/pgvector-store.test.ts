@@ -79,15 +79,10 @@ defineIndexStoreContract("pgvector", harness);
  * What was measured (PGlite 0.5.14, pgvector 0.8.7, hnswlib-node 3): for every query the two dense lists agree, in
  * order and similarity, on every neighbour with a similarity above zero. They differ only past that point: the local
  * hash embedding is sparse, so many chunks share no feature with a query and tie at similarity exactly 0, and which
- * of those tied chunks fill the rest of the 50 dense candidates (and in which order) is arbitrary in each HNSW
- * implementation. Reciprocal rank fusion still gives those tail ranks a little weight, so a chunk that only reached
- * the candidates through such a tie can appear in 5th place with one store and not the other (one of the 10 queries
- * here, "思维链 prompting", did). So the assertions are:
- *   - the dense neighbours with similarity > 0 are identical (labels, order, similarity to 1e-5) in both stores;
- *   - the first hit is identical for every query;
- *   - with the hits that only tie-decided candidates can move removed (chunks whose similarity to the query is 0),
- *     the top-5 lists agree: one is a prefix of the other (each tied chunk that got in pushes one hit out);
- *   - and most queries (at least 8 of 10) give exactly the same top-5 ids with the same scores.
+ * of those tied chunks fill the rest of the dense candidates is arbitrary in each HNSW implementation. Such chunks
+ * once took part in the fusion and could move a 5th place between stores ("思维链 prompting" did); the retriever now
+ * leaves neighbours with similarity ≈ 0 out (they are no evidence), and the answers are the same: every query gives
+ * exactly the same top-5 ids and scores from both stores.
  */
 describe("the same answers from the hnswlib store and the pgvector store", () => {
   const QUERIES = [
@@ -144,35 +139,12 @@ describe("the same answers from the hnswlib store and the pgvector store", () =>
     }
   });
 
-  it("the same top-5 for ~10 queries, up to chunks that only tied at similarity 0 can move", async () => {
-    const fi = files.index!;
-    const embedder = new LocalHashEmbeddings({ dimensions: fi.manifest.embeddings.dimensions });
-    embedder.importState(fi.embedderState);
-    const labelOf = new Map(fi.slots.map((c, label) => [c?.id, label]));
-    let identical = 0;
-    const differing: string[] = [];
+  it("exactly the same top-5 (ids and scores) for every query", async () => {
     for (const q of QUERIES) {
       const a = await files.search(q, 5);
       const b = await database.search(q, 5);
-      expect(b.length, q).toBe(a.length);
-      expect(b[0]?.id, q).toBe(a[0]?.id);
-      if (JSON.stringify(b.map((h) => [h.id, h.score])) === JSON.stringify(a.map((h) => [h.id, h.score]))) {
-        identical++;
-        continue;
-      }
-      differing.push(q);
-      const v = await embedder.embedQuery(q);
-      const similarity = (id: string): number => {
-        const w = fi.hnsw.vector(labelOf.get(id)!);
-        let dot = 0;
-        for (let i = 0; i < v.length; i++) dot += (v[i] ?? 0) * (w[i] ?? 0);
-        return dot;
-      };
-      const settled = (hits: typeof a) => hits.filter((h) => similarity(h.id) > 1e-6).map((h) => [h.id, h.score]);
-      const [sa, sb] = [settled(a), settled(b)];
-      const n = Math.min(sa.length, sb.length);
-      expect(sb.slice(0, n), q).toEqual(sa.slice(0, n));
+      expect(a.length, q).toBeGreaterThan(0);
+      expect(b.map((h) => [h.id, h.score, h.source, h.headings]), q).toEqual(a.map((h) => [h.id, h.score, h.source, h.headings]));
     }
-    expect(identical, `differing: ${differing.join(", ")}`).toBeGreaterThanOrEqual(8);
   });
 });
