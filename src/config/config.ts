@@ -79,6 +79,7 @@ const EnvSchema = z.object({
   PG_POOL_MAX: int(2, 500).default(10),
   PG_STATEMENT_TIMEOUT_MS: int(100, 3_600_000).default(10_000),
   PGVECTOR_EF_CONSTRUCTION: int(8, 1000).default(64),
+  PGVECTOR_BUILD_MEMORY_MB: int(16, 65_536).default(256),
 });
 
 export interface ProviderConfig {
@@ -125,6 +126,8 @@ export interface PgStoreConfig {
   statementTimeoutMs: number;
   /** pgvector HNSW `ef_construction` (its `m` is HNSW_M, its `ef_search` HNSW_EF_SEARCH, capped at 1000). */
   efConstruction: number;
+  /** `maintenance_work_mem` of a build's session: an HNSW graph that does not fit is built on disk, far slower. */
+  buildMemoryMb: number;
 }
 
 /** Per-process limits for facing the internet (behind a reverse proxy). */
@@ -254,6 +257,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             poolMax: e.PG_POOL_MAX,
             statementTimeoutMs: e.PG_STATEMENT_TIMEOUT_MS,
             efConstruction: e.PGVECTOR_EF_CONSTRUCTION,
+            buildMemoryMb: e.PGVECTOR_BUILD_MEMORY_MB,
           }
         : { kind: "hnsw" },
   };

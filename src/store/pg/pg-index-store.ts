@@ -18,6 +18,13 @@ const TABLE_PREFIX = "kb_chunks_";
 const TABLE_NAME = /^kb_chunks_[0-9a-z_]+$/;
 /** Rows per INSERT: a few MB of vector text per statement. */
 const BATCH_ROWS = 500;
+/** Client-side bound on one statement of a build (the HNSW index over 100k rows took minutes on PGlite). */
+const BUILD_STATEMENT_TIMEOUT_MS = 6 * 60 * 60 * 1000;
+
+/** A query with the build's client-side bound (`query_timeout` per query: pg reads it, its types do not list it). */
+function longQuery(text: string, values: unknown[] = []): pg.QueryConfig {
+  return { text, values, query_timeout: BUILD_STATEMENT_TIMEOUT_MS } as pg.QueryConfig;
+}
 
 class PgBuilder implements VectorBuilder {
   readonly added = new Map<number, Float32Array>();
@@ -146,7 +153,8 @@ export class PgIndexStore implements IndexStore {
 
     let chunkRows: { label: number; chunk: ChunkRecord; words: string; bigrams: string }[];
     try {
-      chunkRows = (await this.pool.query(`SELECT label, chunk, words, bigrams FROM ${build.table_name} ORDER BY label`)).rows;
+      // Loading 100k chunk records is not a request: it gets the build's bound, not the per-query one.
+      chunkRows = (await this.pool.query(longQuery(`SELECT label, chunk, words, bigrams FROM ${build.table_name} ORDER BY label`))).rows;
     } catch (err) {
       if (sqlState(err) === "42P01") throw new IndexCorruptError(`The table of the published build ${build.build_id} is missing.`, err);
       rethrowDbError(err);
@@ -204,8 +212,18 @@ export class PgIndexStore implements IndexStore {
     const manifest: Manifest = { ...build.manifest, buildId, builtAt: new Date().toISOString(), checksums: {} };
     await this.query("INSERT INTO kb_builds (build_id, table_name, status) VALUES ($1, $2, 'building')", [buildId, table]);
     let replaced: string | undefined;
+    // The build's own connection: statements that load and index 100k rows take minutes, far past the per-query
+    // bounds meant for answering requests, and the index build gets more working memory (session settings, reset
+    // before the connection goes back to the pool).
+    let client: pg.PoolClient | undefined;
+    const run = async <R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> => {
+      client ??= await this.pool.connect();
+      return client.query<R>(longQuery(text, values));
+    };
     try {
-      await this.query(
+      await run("SET statement_timeout = 0");
+      await run(`SET maintenance_work_mem = '${this.config.buildMemoryMb}MB'`);
+      await run(
         `CREATE TABLE ${table} (label integer PRIMARY KEY, chunk jsonb NOT NULL, words text NOT NULL, bigrams text NOT NULL, embedding ${type}(${dims}) NOT NULL)`,
       );
       const row = (label: number): [string, string, string] => {
@@ -216,16 +234,15 @@ export class PgIndexStore implements IndexStore {
       };
       if (vectors.incremental && vectors.previousTable) {
         // Kept chunks move over inside the database: no vector leaves it.
-        await this.query(
-          `INSERT INTO ${table} SELECT label, chunk, words, bigrams, embedding FROM ${vectors.previousTable} WHERE NOT (label = ANY($1::int[]))`,
-          [[...vectors.removed]],
-        );
+        await run(`INSERT INTO ${table} SELECT label, chunk, words, bigrams, embedding FROM ${vectors.previousTable} WHERE NOT (label = ANY($1::int[]))`, [
+          [...vectors.removed],
+        ]);
       }
       const copies = [...vectors.copied.entries()];
       for (let i = 0; i < copies.length; i += BATCH_ROWS) {
         const batch = copies.slice(i, i + BATCH_ROWS);
         const rows = batch.map(([label]) => row(label));
-        const result = await this.query(
+        const result = await run(
           `INSERT INTO ${table} (label, chunk, words, bigrams, embedding)
            SELECT u.label, u.chunk::jsonb, u.words, u.bigrams, p.embedding
            FROM unnest($1::int[], $2::int[], $3::text[], $4::text[], $5::text[]) AS u(label, src, chunk, words, bigrams)
@@ -238,7 +255,7 @@ export class PgIndexStore implements IndexStore {
       for (let i = 0; i < adds.length; i += BATCH_ROWS) {
         const batch = adds.slice(i, i + BATCH_ROWS);
         const rows = batch.map(([label]) => row(label));
-        await this.query(
+        await run(
           `INSERT INTO ${table} (label, chunk, words, bigrams, embedding)
            SELECT u.label, u.chunk::jsonb, u.words, u.bigrams, u.embedding::${type}
            FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(label, chunk, words, bigrams, embedding)`,
@@ -246,21 +263,27 @@ export class PgIndexStore implements IndexStore {
         );
       }
       // The graph is built once over the loaded rows: much faster than growing it row by row.
-      await this.query(
+      await run(
         `CREATE INDEX ON ${table} USING hnsw (embedding ${type}_cosine_ops) WITH (m = ${this.hnsw.M}, ef_construction = ${Math.max(this.config.efConstruction, 2 * this.hnsw.M)})`,
       );
-      const { rows: counted } = await this.query<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
+      const { rows: counted } = await run<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
       if (Number(counted[0]?.n) !== manifest.counts.chunks) {
         throw new IndexCorruptError(`The new build has ${counted[0]?.n} rows for ${manifest.counts.chunks} chunks; nothing was published.`);
       }
-      await this.query("UPDATE kb_builds SET manifest = $2, embedder_state = $3, slot_count = $4 WHERE build_id = $1", [
+      await run("UPDATE kb_builds SET manifest = $2, embedder_state = $3, slot_count = $4 WHERE build_id = $1", [
         buildId,
         JSON.stringify(manifest),
         build.embedderState === undefined ? null : JSON.stringify(build.embedderState),
         build.slots.length,
       ]);
+      await run("RESET statement_timeout");
+      await run("RESET maintenance_work_mem");
+      client?.release();
+      client = undefined;
       replaced = await this.switchTo(buildId);
     } catch (err) {
+      // A connection that failed mid-build (or still holds build settings) is not handed to anyone else.
+      client?.release(err instanceof Error ? err : true);
       await this.dropBuild(buildId, table).catch(() => {
         // What is left is a leftover the next build removes under the lock.
       });
