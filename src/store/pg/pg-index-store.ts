@@ -171,7 +171,7 @@ export class PgIndexStore implements IndexStore {
     if (chunkRows.length !== manifest.counts.chunks) {
       throw new IndexCorruptError(`Index counts disagree (manifest ${manifest.counts.chunks}, database ${chunkRows.length}).`);
     }
-    const vectors = new PgVectorSearch(this.pool, build.table_name, manifest.embeddings.dimensions, this.hnsw.efSearch);
+    const vectors = new PgVectorSearch(this.pool, build.table_name, manifest.embeddings.dimensions, this.config.efSearch);
     return new KnowledgeIndex(undefined, manifest, slots, tokens, vectors, build.embedder_state ?? undefined);
   }
 
@@ -303,7 +303,7 @@ export class PgIndexStore implements IndexStore {
       manifest,
       build.slots,
       build.tokens,
-      new PgVectorSearch(this.pool, table, dims, this.hnsw.efSearch),
+      new PgVectorSearch(this.pool, table, dims, this.config.efSearch),
       build.embedderState,
     );
   }

@@ -7,7 +7,7 @@ describe("loadConfig", () => {
     const c = loadConfig({});
     expect(c.llm).toBeNull();
     expect(c.embeddings).toEqual({ provider: "local", dimensions: 1024 });
-    expect(c).toMatchObject({ port: 3000, host: "127.0.0.1", chunker: { chunkSize: 400, chunkOverlap: 80 }, hnsw: { efSearch: 128 } });
+    expect(c).toMatchObject({ port: 3000, host: "127.0.0.1", chunker: { chunkSize: 400, chunkOverlap: 80 }, hnsw: { efSearch: 768 } });
     expect(c.docsDir).toMatch(/docs-corpus$/);
   });
 

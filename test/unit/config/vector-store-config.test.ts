@@ -37,7 +37,9 @@ describe("vector store configuration", () => {
       url: PG_URL,
       poolMax: 10,
       statementTimeoutMs: 10_000,
-      efConstruction: 64,
+      efConstruction: 200,
+      efSearch: 128,
+      buildMemoryMb: 256,
     });
     const other = loadConfig({
       VECTOR_STORE: "pgvector",
@@ -45,6 +47,8 @@ describe("vector store configuration", () => {
       PG_POOL_MAX: "4",
       PG_STATEMENT_TIMEOUT_MS: "2500",
       PGVECTOR_EF_CONSTRUCTION: "128",
+      PGVECTOR_EF_SEARCH: "64",
+      PGVECTOR_BUILD_MEMORY_MB: "1024",
     });
     expect(other.vectorStore).toEqual({
       kind: "pgvector",
@@ -52,6 +56,8 @@ describe("vector store configuration", () => {
       poolMax: 4,
       statementTimeoutMs: 2500,
       efConstruction: 128,
+      efSearch: 64,
+      buildMemoryMb: 1024,
     });
     expect(loadConfig({ VECTOR_STORE: "pgvector", DATABASE_URL: "POSTGRES://kb@h/kb" }).vectorStore.kind).toBe("pgvector");
   });
