@@ -38,7 +38,7 @@ const TRACK = 64;
 /** Cosine distance under which two results are as good as each other for a reader. */
 const NEAR_TIE = 0.01;
 const WARMUP = 20;
-const HNSW_EF_VALUES = [64, 128, 256, 512];
+const HNSW_EF_VALUES = [64, 128, 256, 512, 768, 1024];
 const PG_EF_VALUES = [40, 64, 100, 128, 160, 200, 300, 400, 600, 800, 1000];
 const PG_RECALL_GOAL = 0.98;
 const TARGETS = { hnswRecall: 0.98, hnswP99Ms: 10, pgP99Ms: 50 };
@@ -55,6 +55,11 @@ const sizes = (argValue("--sizes") ?? "10000,100000").split(",").map((s) => Numb
 if (sizes.some((n) => !Number.isInteger(n) || n < 1000)) throw new Error("--sizes: comma-separated integers ≥ 1000");
 const skipPg = process.argv.includes("--skip-pg");
 const pgEfConstructionArg = argValue("--pg-ef-construction");
+/** The application's pgvector defaults (src/config/config.ts: PGVECTOR_EF_CONSTRUCTION, PGVECTOR_EF_SEARCH). */
+const appPg = loadConfig({ VECTOR_STORE: "pgvector", DATABASE_URL: "postgres://bench@127.0.0.1/bench" }).vectorStore;
+if (appPg.kind !== "pgvector") throw new Error("expected the pgvector configuration");
+const APP_PG_EF_CONSTRUCTION = appPg.efConstruction;
+const APP_PG_EF_SEARCH = appPg.efSearch;
 const writeOutputs = !process.argv.includes("--no-write");
 
 const settings: HnswSettings = loadConfig({}).hnsw;
@@ -235,6 +240,8 @@ interface PgResult {
   /** Latency at the ef_search reaching the goal in near-tie recall, when that is a smaller one. */
   nearTieEf?: number;
   textNearTie?: LatencyRun;
+  /** At the application's defaults: the index built with `primary` ef_construction, queried at APP_PG_EF_SEARCH. */
+  appDefault?: LatencyRun & { ef: number; efConstruction: number };
   serverRssMb: number;
   serverPeakRssMb: number;
   notes: string[];
@@ -451,6 +458,14 @@ async function runPg(
         console.log(
           `    pgvector ef_search ${result.latencyEf}: text vectors p50 ${f2(result.text.p50)} / p99 ${f2(result.text.p99)} ms; binary p50 ${f2(result.binary.p50)} / p99 ${f2(result.binary.p99)} ms; recall@10 ${f3(result.text.recall)}`,
         );
+        if (efc === APP_PG_EF_CONSTRUCTION) {
+          await pool.query(`SET hnsw.ef_search = ${APP_PG_EF_SEARCH}`);
+          const m = await measure(queries, exact, flat, PASSES, (q) => pgQuery(pool!, vectorText(q)));
+          result.appDefault = { ...m, ef: APP_PG_EF_SEARCH, efConstruction: efc };
+          console.log(
+            `    pgvector at the application's defaults (ef_construction ${efc}, ef_search ${APP_PG_EF_SEARCH}): p50 ${f2(m.p50)} / p95 ${f2(m.p95)} / p99 ${f2(m.p99)} ms; recall@10 ${f3(m.recall)}, near-tie ${f3(m.recallNearTie)}`,
+          );
+        }
         if (run.chosenEfNearTie !== undefined && run.chosenEfNearTie < result.latencyEf) {
           result.nearTieEf = run.chosenEfNearTie;
           await pool.query(`SET hnsw.ef_search = ${result.nearTieEf}`);
@@ -679,6 +694,11 @@ function report(results: SizeResult[], meta: Record<string, unknown>, skipped: s
       p.textNearTie && p.nearTieEf
         ? `ef ${p.nearTieEf}: ${f2(p.textNearTie.p50)} / ${f2(p.textNearTie.p95)} / ${f2(p.textNearTie.p99)} ms`
         : "same ef as above",
+    );
+    pgRow("pgvector at the application's defaults (ef_construction / ef_search): recall@10 / near-tie, p50 / p95 / p99, text", (p) =>
+      p.appDefault
+        ? `${p.appDefault.efConstruction} / ${p.appDefault.ef}: ${f3(p.appDefault.recall)} / ${f3(p.appDefault.recallNearTie)}, ${f2(p.appDefault.p50)} / ${f2(p.appDefault.p95)} / **${f2(p.appDefault.p99)}** ms`
+        : "not measured (run with --pg-ef-construction 200)",
     );
     pgRow("pgvector: table / table + index / database size", (p) => `${f1(p.tableMb)} / ${f1(p.totalRelationMb)} / ${f1(p.databaseMb)} MB`);
     pgRow("pgvector: server process RSS at the end (peak)", (p) => `${p.serverRssMb.toFixed(0)} MB (${p.serverPeakRssMb.toFixed(0)} MB)`);
