@@ -266,6 +266,9 @@ export class PgIndexStore implements IndexStore {
       await run(
         `CREATE INDEX ON ${table} USING hnsw (embedding ${type}_cosine_ops) WITH (m = ${this.hnsw.M}, ef_construction = ${Math.max(this.config.efConstruction, 2 * this.hnsw.M)})`,
       );
+      // Statistics for the new table now: without them the planner may scan every row instead of using the index
+      // (measured on 6k chunks: 32 ms per query instead of a few).
+      await run(`ANALYZE ${table}`);
       const { rows: counted } = await run<{ n: string }>(`SELECT count(*) AS n FROM ${table}`);
       if (Number(counted[0]?.n) !== manifest.counts.chunks) {
         throw new IndexCorruptError(`The new build has ${counted[0]?.n} rows for ${manifest.counts.chunks} chunks; nothing was published.`);
