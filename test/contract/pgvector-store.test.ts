@@ -144,7 +144,10 @@ describe("the same answers from the hnswlib store and the pgvector store", () =>
       const a = await files.search(q, 5);
       const b = await database.search(q, 5);
       expect(a.length, q).toBeGreaterThan(0);
-      expect(b.map((h) => [h.id, h.score, h.source, h.headings]), q).toEqual(a.map((h) => [h.id, h.score, h.source, h.headings]));
+      expect(
+        b.map((h) => [h.id, h.score, h.source, h.headings]),
+        q,
+      ).toEqual(a.map((h) => [h.id, h.score, h.source, h.headings]));
     }
   });
 });
