@@ -1,7 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import hnswlib from "hnswlib-node";
-import { IndexMismatchError } from "../errors/app-error.ts";
-import type { Neighbor, VectorSearch } from "./vector-search.ts";
+import { checkQueryDimensions, type Neighbor, type VectorSearch } from "./vector-search.ts";
 
 const { HierarchicalNSW } = hnswlib;
 type Native = InstanceType<typeof HierarchicalNSW>;
@@ -58,11 +57,7 @@ export class HnswIndex implements VectorSearch {
   }
 
   search(vector: Float32Array | number[], k: number): Neighbor[] {
-    if (vector.length !== this.dimensions) {
-      throw new IndexMismatchError(
-        `The embedding model returned ${vector.length}-dimensional vectors but the index holds ${this.dimensions}. Rebuild it with: npm run ingest -- --full`,
-      );
-    }
+    checkQueryDimensions(vector.length, this.dimensions);
     const n = Math.min(k, this.count);
     if (n <= 0) return [];
     this.native.setEf(Math.max(this.settings.efSearch, n));

@@ -15,7 +15,7 @@ import {
   syncFile,
   writeDurable,
 } from "./index-files.ts";
-import { checkSchema, type Manifest, ManifestSchema } from "./manifest.ts";
+import { type Manifest, parseManifest } from "./manifest.ts";
 import type { VectorSearch } from "./vector-search.ts";
 
 const FILES = { manifest: "manifest.json", chunks: "chunks.json", lexical: "lexical.json", hnsw: "hnsw.bin", embedder: "embedder.json" } as const;
@@ -228,16 +228,10 @@ export function readIndex(storeDir: string, hnswSettings: Pick<HnswSettings, "ef
   if (!existsSync(dir)) throw new IndexCorruptError(`CURRENT names the index folder ${name}, which does not exist.`);
   if (!existsSync(join(dir, FILES.manifest))) throw new IndexCorruptError(`The published index ${name} has no manifest.`);
 
-  let manifest: Manifest;
-  try {
-    const raw = readJson(dir, FILES.manifest) as Partial<Manifest>;
-    if (raw && typeof raw === "object" && raw.schemaVersion !== undefined && raw.tokenizer) checkSchema(raw as Manifest);
-    manifest = ManifestSchema.parse(raw);
-  } catch (err) {
-    if (err instanceof Error && err.name === "IndexMismatchError") throw err;
-    throw new IndexCorruptError(`The manifest of the index ${name} is unreadable (truncated, not JSON, or missing fields).`, err);
-  }
-  checkSchema(manifest);
+  const manifest = parseManifest(
+    () => readJson(dir, FILES.manifest),
+    `The manifest of the index ${name} is unreadable (truncated, not JSON, or missing fields).`,
+  );
 
   for (const [file, sum] of Object.entries(manifest.checksums)) {
     if (!Object.values(FILES).includes(file as never)) throw new IndexCorruptError(`The manifest lists an unexpected file ${file}.`);

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { IndexMismatchError } from "../errors/app-error.ts";
+import { IndexCorruptError, IndexMismatchError } from "../errors/app-error.ts";
 
 export const SCHEMA_VERSION = 1;
 export const TOKENIZER_VERSION = 2;
@@ -53,6 +53,25 @@ export function checkEmbedder(manifest: Manifest, expected: EmbedderExpectation)
   if (mismatches.length) {
     throw new IndexMismatchError(`The index was built with different embeddings (${mismatches.join(", ")}). Rebuild it with: npm run ingest -- --full`);
   }
+}
+
+/**
+ * A stored manifest, validated: written by another version of this program → IndexMismatchError (rebuild with
+ * --full); unreadable or incomplete → IndexCorruptError saying `unreadable`. `read` may throw (a file that is not JSON).
+ */
+export function parseManifest(read: () => unknown, unreadable: string): Manifest {
+  let manifest: Manifest;
+  try {
+    const raw = read() as Partial<Manifest> | null;
+    // The version check first: an older layout would otherwise be reported as corrupt rather than as outdated.
+    if (raw && typeof raw === "object" && raw.schemaVersion !== undefined && raw.tokenizer) checkSchema(raw as Manifest);
+    manifest = ManifestSchema.parse(raw);
+  } catch (err) {
+    if (err instanceof IndexMismatchError) throw err;
+    throw new IndexCorruptError(unreadable, err);
+  }
+  checkSchema(manifest);
+  return manifest;
 }
 
 export function checkSchema(manifest: Pick<Manifest, "schemaVersion" | "tokenizer">): void {

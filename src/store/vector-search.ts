@@ -1,3 +1,5 @@
+import { IndexMismatchError } from "../errors/app-error.ts";
+
 /** A nearest neighbour: the docstore position (HNSW label) and its cosine similarity (1 − cosine distance). */
 export interface Neighbor {
   label: number;
@@ -11,4 +13,13 @@ export interface Neighbor {
 export interface VectorSearch {
   readonly dimensions: number;
   search(vector: Float32Array | number[], k: number, signal?: AbortSignal): Neighbor[] | Promise<Neighbor[]>;
+}
+
+/** A query vector of another size than the index's: the embedding model changed since the build. */
+export function checkQueryDimensions(got: number, holds: number): void {
+  if (got !== holds) {
+    throw new IndexMismatchError(
+      `The embedding model returned ${got}-dimensional vectors but the index holds ${holds}. Rebuild it with: npm run ingest -- --full`,
+    );
+  }
 }

@@ -100,10 +100,8 @@ export async function migrate(pool: pg.Pool): Promise<number[]> {
     }
     for (const m of MIGRATIONS) {
       if (m.version <= current) continue;
-      await client.query("SAVEPOINT step");
       await client.query(m.sql);
       await client.query("INSERT INTO kb_schema_migrations (version, name) VALUES ($1, $2)", [m.version, m.name]);
-      await client.query("RELEASE SAVEPOINT step");
       applied.push(m.version);
     }
     await client.query("COMMIT");

@@ -6,7 +6,7 @@ import type { HnswSettings } from "../hnsw-index.ts";
 import { newBuildId } from "../index-files.ts";
 import type { IndexStore, NewIndex, VectorBuilder } from "../index-store.ts";
 import { KnowledgeIndex, type LexicalTokens } from "../knowledge-index.ts";
-import { checkSchema, type Manifest, ManifestSchema } from "../manifest.ts";
+import { type Manifest, parseManifest } from "../manifest.ts";
 import { migrate } from "./migrations.ts";
 import { isConnectionError, rethrowDbError, sqlState } from "./pg-errors.ts";
 import { acquirePgRebuildLock } from "./pg-rebuild-lock.ts";
@@ -140,15 +140,7 @@ export class PgIndexStore implements IndexStore {
     );
     const build = rows[0];
     if (!build) throw this.notFound();
-    let manifest: Manifest;
-    try {
-      const raw = build.manifest as Partial<Manifest> | null;
-      if (raw && typeof raw === "object" && raw.schemaVersion !== undefined && raw.tokenizer) checkSchema(raw as Manifest);
-      manifest = ManifestSchema.parse(raw);
-    } catch (err) {
-      if (err instanceof Error && err.name === "IndexMismatchError") throw err;
-      throw new IndexCorruptError(`The manifest of the published build ${build.build_id} in the database is unreadable.`, err);
-    }
+    const manifest = parseManifest(() => build.manifest, `The manifest of the published build ${build.build_id} in the database is unreadable.`);
     if (!TABLE_NAME.test(build.table_name)) throw new IndexCorruptError(`The published build ${build.build_id} names an unexpected table.`);
 
     let chunkRows: { label: number; chunk: ChunkRecord; words: string; bigrams: string }[];

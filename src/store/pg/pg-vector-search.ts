@@ -1,6 +1,6 @@
 import type pg from "pg";
-import { AppError, IndexMismatchError } from "../../errors/app-error.ts";
-import type { Neighbor, VectorSearch } from "../vector-search.ts";
+import { AppError } from "../../errors/app-error.ts";
+import { checkQueryDimensions, type Neighbor, type VectorSearch } from "../vector-search.ts";
 import { rethrowDbError, sqlState } from "./pg-errors.ts";
 
 /** pgvector's `vector` type indexes up to 2,000 dimensions; `halfvec` (16-bit floats) up to 4,000. */
@@ -39,11 +39,7 @@ export class PgVectorSearch implements VectorSearch {
   ) {}
 
   async search(vector: Float32Array | number[], k: number, signal?: AbortSignal): Promise<Neighbor[]> {
-    if (vector.length !== this.dimensions) {
-      throw new IndexMismatchError(
-        `The embedding model returned ${vector.length}-dimensional vectors but the index holds ${this.dimensions}. Rebuild it with: npm run ingest -- --full`,
-      );
-    }
+    checkQueryDimensions(vector.length, this.dimensions);
     if (k <= 0) return [];
     signal?.throwIfAborted();
     const type = vectorType(this.dimensions);
