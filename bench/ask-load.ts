@@ -52,6 +52,8 @@ function configFor(env: Record<string, string>): AppConfig {
     VECTORSTORE_DIR: join(work, "store"),
     LOG_LEVEL: "warn",
     LLM_PROVIDER: "none",
+    // All load comes from one client (127.0.0.1): the per-client question limit would answer 429 after 60.
+    RATE_LIMIT_PER_MIN: "0",
     ...env,
   });
 }
@@ -86,6 +88,7 @@ async function startServerProcess(env: Record<string, string>): Promise<{ url: s
       LOG_LEVEL: "info",
       DOCS_DIR: join(root, "docs-corpus"),
       VECTORSTORE_DIR: join(work, "store"),
+      RATE_LIMIT_PER_MIN: "0",
       ...env,
     },
     stdio: ["ignore", "ignore", "pipe"],
