@@ -103,7 +103,10 @@ try {
       ...["cal", "held"].map((s) => ({ group: `${mode} ${s}`, score: scoreGroup(rows.filter((r) => r.split === s)) })),
       ...["near-miss", "off-topic"].map((k) => ({ group: `${mode} ${k}`, score: scoreGroup(rows.filter((r) => r.kind === k)) })),
       ...["zh-en", "en-zh"].map((l) => ({ group: `${mode} cross ${l}`, score: scoreGroup(rows.filter((r) => r.lang === l)) })),
-      ...["cal", "held"].map((s) => ({ group: `${mode} cross-language ${s}`, score: scoreGroup(rows.filter((r) => r.split === s && (r.lang === "zh-en" || r.lang === "en-zh"))) })),
+      ...["cal", "held"].map((s) => ({
+        group: `${mode} cross-language ${s}`,
+        score: scoreGroup(rows.filter((r) => r.split === s && (r.lang === "zh-en" || r.lang === "en-zh"))),
+      })),
     ];
     summary.push(...groups.filter((g) => g.score.answerable + g.score.unanswerable > 0));
   }

@@ -4,10 +4,11 @@ import { type KnowledgeBase, toHit } from "../knowledge-base/knowledge-base.ts";
 import type { RetrievedChunk } from "../retrieval/hybrid-retriever.ts";
 import { checkCitations, streamingCitationFilter } from "./citations.ts";
 import { extractAnswer } from "./extractive-answerer.ts";
-import { notFoundMessage } from "./language.ts";
+import { dependsOnPrevious, followUpQuery, previousUserQuestion } from "./follow-up.ts";
+import { closestPassagesIntro, notFoundMessage } from "./language.ts";
 import { formatContext } from "./prompts.ts";
 import type { RagChains } from "./rag-chain.ts";
-import { supportsAnswer } from "./relevance.ts";
+import { judgeRelevance } from "./relevance.ts";
 import type { AnswerSource, AskHandlers, AskRequest, AskResponse, ChatTurn } from "./types.ts";
 import { isAbort, toUpstreamError } from "./upstream-error.ts";
 
@@ -21,13 +22,6 @@ export interface AnswerServiceOptions {
 }
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
-
-/** A follow-up too short to stand alone ("它的参数量呢？", "and LLaMA 3?"). */
-function looksLikeFollowUp(question: string): boolean {
-  const cjk = question.match(/[\u3400-\u9fff]/g)?.length ?? 0;
-  const words = question.split(/\s+/).filter(Boolean).length;
-  return cjk > 0 ? cjk <= 10 : words <= 6;
-}
 
 /**
  * Answers questions from the knowledge base: retrieve, decide whether anything relevant was found, then answer with the
@@ -54,29 +48,28 @@ export class AnswerService {
     const history = req.history ?? [];
 
     const query = await this.retrievalQuery(req.question, history, req.signal);
-    let retrieved = await this.kb.retrieveDetailed(query, k, req.signal);
-    // Offline follow-ups: when the question alone finds nothing, read it together with the previous question.
-    const lastUser = [...history].reverse().find((t) => t.role === "user")?.content;
-    if (!this.options.llm && lastUser && (looksLikeFollowUp(req.question) || !retrieved.chunks.some(supportsAnswer))) {
-      const combined = await this.kb.retrieveDetailed(`${lastUser}\n${req.question}`, k, req.signal);
-      if (combined.chunks.some(supportsAnswer)) retrieved = combined;
-    }
+    const retrieved = await this.kb.retrieveDetailed(query, k, req.signal);
     const retrievalMs = performance.now() - started;
     const generationStarted = performance.now();
 
-    const relevant = retrieved.chunks.some(supportsAnswer);
-    if (!relevant) return this.notFound(req.question, handlers, retrievalMs);
+    // The one relevance decision (relevance.ts). Off-topic questions are refused in every mode; in LLM mode everything
+    // else goes to the model, which is told to say so when the sources do not hold the answer.
+    const decision = judgeRelevance(retrieved.chunks);
+    if (decision.verdict === "off-topic") return this.notFound(req.question, handlers, retrievalMs);
 
     if (!this.options.llm) {
-      const extract = extractAnswer(retrieved.plan, retrieved.chunks, retrieved.index, this.kb.tokenizer);
-      if (!extract) return this.notFound(req.question, handlers, retrievalMs);
+      if (decision.verdict === "unseen") return this.notFound(req.question, handlers, retrievalMs);
+      const extract = extractAnswer(retrieved.plan, retrieved.chunks, retrieved.index, this.kb.tokenizer, undefined, req.question);
+      // A borderline retrieval is answered offline only when a sentence answers the question outright.
+      if (!extract || (decision.verdict === "borderline" && !extract.direct)) return this.notFound(req.question, handlers, retrievalMs);
       const sources = this.sourcesOf(
         extract.cited.map((i) => retrieved.chunks[i]).filter((c): c is RetrievedChunk => c !== undefined),
         query,
       );
+      const answer = extract.direct ? extract.answer : `${closestPassagesIntro(req.question)}\n\n${extract.answer}`;
       handlers.onSources?.(sources);
-      handlers.onToken?.(extract.answer);
-      return this.response(extract.answer, true, sources, retrievalMs, performance.now() - generationStarted);
+      handlers.onToken?.(answer);
+      return this.response(answer, true, sources, retrievalMs, performance.now() - generationStarted);
     }
 
     const sources = this.sourcesOf(retrieved.chunks, query);
@@ -86,8 +79,17 @@ export class AnswerService {
     return this.response(text, true, sources, retrievalMs, performance.now() - generationStarted);
   }
 
+  /**
+   * The text to retrieve with. Offline, a follow-up that depends on the previous question (a pronoun, an elided
+   * subject: follow-up.ts) is read together with it, and a question that stands alone is read alone — a new topic in
+   * the same conversation must not drag the old one along. In LLM mode the model rewrites it as a stand-alone question.
+   */
   private async retrievalQuery(question: string, history: readonly ChatTurn[], signal?: AbortSignal): Promise<string> {
-    if (history.length === 0 || !this.options.llm) return question;
+    if (history.length === 0) return question;
+    if (!this.options.llm) {
+      const previous = previousUserQuestion(history);
+      return previous && dependsOnPrevious(question, previous) ? followUpQuery(question, previous) : question;
+    }
     const { config, chains } = this.options.llm;
     try {
       const rewritten = await chains.rewrite({ question, history }, this.deadline(signal));

@@ -64,7 +64,17 @@ export async function runAnswerEval(
     let outcome: Outcome;
     if (q.answerable) outcome = !res.found ? "refused" : holdsAll(res.answer, q.answer ?? []) ? "held" : "wrong";
     else outcome = res.found ? "answered-unanswerable" : "refused-ok";
-    results.push({ id: q.id, split: q.split, kind: q.kind, lang: q.lang, question: q.question, outcome, ...(rank !== undefined ? { rank } : {}), answer: res.answer, ms });
+    results.push({
+      id: q.id,
+      split: q.split,
+      kind: q.kind,
+      lang: q.lang,
+      question: q.question,
+      outcome,
+      ...(rank !== undefined ? { rank } : {}),
+      answer: res.answer,
+      ms,
+    });
   }
   return { mode: answers.mode, results };
 }

@@ -125,20 +125,13 @@ export function unseenWords(
 }
 
 /**
- * A question of at most this many written words (see `writtenWords`) is short: every specific word in it is part of
- * what is asked (see answer/relevance.ts). The on- and off-topic user questions in bench/data have at most 6; the
- * LLM-written pumpkin questions have a median of 13.
- */
-export const SHORT_QUESTION_WORDS = 6;
-
-/**
  * A short question's never-seen specific words that a chunk does not cover (see answer/relevance.ts). A word the
  * corpus has never seen can only be covered through a cross-language equivalent (思维链 by "chain-of-thought").
  */
 export interface Novelty {
   /** Content words in the question, as written (see `writtenWords`). */
   questionWords: number;
-  /** The question's never-seen specific words (see `unseenWords`) that this chunk does not cover; only computed for short questions (always empty for longer ones). */
+  /** The question's never-seen specific words (see `unseenWords`) that this chunk does not cover. */
   uncovered: string[];
 }
 

@@ -4,7 +4,7 @@ import type { KnowledgeIndex } from "../store/knowledge-index.ts";
 import { crossLanguageExpansions } from "../text/glossary.ts";
 import { stripQueryBoilerplate } from "../text/stopwords.ts";
 import type { Analysis, Tokenizer } from "../text/tokenizer.ts";
-import { type Coverage, type Novelty, SHORT_QUESTION_WORDS, termCoverage, uncoveredWords, unseenWords, writtenWords } from "./coverage.ts";
+import { type Coverage, type Novelty, termCoverage, uncoveredWords, unseenWords, writtenWords } from "./coverage.ts";
 import { jaccard, reciprocalRankFusion } from "./fusion.ts";
 
 export interface RetrievedChunk extends ChunkRecord {
@@ -139,16 +139,13 @@ export class HybridRetriever {
       { name: "bigrams", weight: weights.bigrams, ids: bigrams.map((d) => d.doc) },
     ]);
 
-    // Never-seen specific words matter in short questions only (see answer/relevance.ts); longer ones skip the look-ups.
+    // The question's specific words the corpus has never seen (the relevance decision uses them for short questions).
     const written = writtenWords(plan.own.words);
-    const unseen =
-      written.length > SHORT_QUESTION_WORDS
-        ? []
-        : unseenWords(
-            written,
-            { word: (t) => index.words.idf(t) < index.words.maxIdf, bigram: (b) => index.bigrams.idf(b) < index.bigrams.maxIdf },
-            plan.glossaryTerms,
-          );
+    const unseen = unseenWords(
+      written,
+      { word: (t) => index.words.idf(t) < index.words.maxIdf, bigram: (b) => index.bigrams.idf(b) < index.bigrams.maxIdf },
+      plan.glossaryTerms,
+    );
     const equivalents = new Map([...plan.alternatives, ...plan.glossaryTerms]);
 
     const denseById = new Map(dense.map((n) => [n.label, n.similarity]));

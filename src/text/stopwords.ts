@@ -27,6 +27,8 @@ export const QUERY_STOPWORDS: ReadonlySet<string> = new Set(
   [
     "根据 提供 给定 给出 所给 上述 以上 下列 以下 文中 文本 材料 资料 内容 信息 解释 说明 简述 简要 描述 阐述 概述 介绍 列举",
     "谈谈 讲讲 分析 回答 告诉 知道 理解 具体 主要 哪些方面",
+    // Colloquial question words (啥 = 什么, 咋 = 怎么): as empty of topic as the standard ones in STOPWORDS.
+    "啥 啥是 是啥 咋 咋样 咋办 咋整 咋弄 为啥 干啥 干嘛 搞 弄 整 哪几个 哪几种 哪几 几个 几种 几代 多少次 能不能 可不可以 有没有 到底 究竟 大概 一般 呀 哈",
     "explain describe briefly tell please according provided given context information list summarize summarise",
   ]
     .join(" ")
@@ -39,7 +41,26 @@ const BOILERPLATE_PREFIX =
 const BOILERPLATE_PREFIX_EN =
   /^\s*(?:please\s+)?(?:based on|according to|using|given)\s+(?:the\s+)?(?:provided\s+|given\s+)?(?:context|text|document|documents|information)[,:]?\s*/i;
 
+/**
+ * Question frames that say what kind of answer is wanted, not what it is about: 「是哪家公司开发的」, "who made".
+ * Documents state the answer with other words (「基于百度…」, "released by Mistral AI"), so leaving 公司/开发/made in
+ * the query only lowers the subject's share and pulls in sentences about other companies. The answer type is read from
+ * the raw question (answer/answer-type.ts).
+ */
+const QUESTION_FRAMES: readonly RegExp[] = [
+  /(?:由)?(?:哪家|哪个|哪一家|什么|啥)(?:公司|机构|团队|厂商|厂家|单位)(?:开发|研发|推出|发布|做|出|搞|训练|提出)?(?:出来)?的?/gu,
+  /谁(?:开发|研发|推出|发布|做|出|搞|提出)(?:出来)?的?/gu,
+  /\bwho\s+(?:made|makes|created|creates|developed|develops|built|builds|released|is behind|was behind|trained|proposed|invented)\b/giu,
+  /\bwhich\s+(?:company|lab|team|organi[sz]ation)\s+(?:made|created|developed|built|released|is behind|trained|proposed)\b/giu,
+];
+
+export function stripQuestionFrames(query: string): string {
+  let out = query;
+  for (const re of QUESTION_FRAMES) out = out.replace(re, " ");
+  return out.trim().length > 0 ? out : query;
+}
+
 export function stripQueryBoilerplate(query: string): string {
-  const stripped = query.replace(BOILERPLATE_PREFIX, "").replace(BOILERPLATE_PREFIX_EN, "");
+  const stripped = stripQuestionFrames(query.replace(BOILERPLATE_PREFIX, "").replace(BOILERPLATE_PREFIX_EN, ""));
   return stripped.trim().length > 0 ? stripped : query;
 }
