@@ -22,8 +22,12 @@ export function answerTypeOf(question: string): AnswerType {
   return "other";
 }
 
+/**
+ * A quantity: a number with a unit or a scale (7G, 1.4 万亿, 52K, 6 billion, 40%), a written-out count, or a bare
+ * number of 2+ digits. A lone digit after a name ("ChatGLM 2", "Claude 3") is a version, not an answer to 多少.
+ */
 const NUMBER =
-  /\d|[一二两三四五六七八九十百千万亿]+(?:个|种|亿|万|倍|层|代)|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion)\b/i;
+  /\d+(?:\.\d+)?\s*(?:[kmgbt]b?\b|[kmgbt](?![a-z])|亿|万|千|百|个|倍|%|％|层|张|元|美元|字符|词|条|小时|天|周|年|token|tokens|params|parameters|billion|million|thousand|gpus?)|[$￥]\s*\d|\b\d{2,}\b|[一二两三四五六七八九十百千万亿]+(?:个|种|亿|万|倍|层|代|部分|阶段|类)|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion)\b/i;
 const DATE = /\d{4}\s*年|\d{1,2}\s*月|\b(?:19|20)\d{2}\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d/i;
 const ORG =
   /公司|团队|实验室|大学|研究院|机构|集团|发布|推出|开发|提出|研发|出品|\b(?:by|from|developed|released|introduced|created|proposed)\b|\b(?:meta|google|openai|microsoft|deepmind|anthropic|alibaba|baidu|tsinghua|stanford|berkeley|nvidia|amazon|apple)\b|百度|阿里|腾讯|清华|智谱|华为|讯飞|字节|商汤|月之暗面|复旦|北大/i;
