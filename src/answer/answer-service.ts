@@ -60,8 +60,9 @@ export class AnswerService {
     if (!this.options.llm) {
       if (decision.verdict === "unseen") return this.notFound(req.question, handlers, retrievalMs);
       const extract = extractAnswer(retrieved.plan, retrieved.chunks, retrieved.index, this.kb.tokenizer, undefined, req.question);
-      // A borderline retrieval is answered offline only when a sentence answers the question outright.
-      if (!extract || (decision.verdict === "borderline" && !extract.direct)) return this.notFound(req.question, handlers, retrievalMs);
+      // A borderline retrieval is answered offline only when a sentence answers the question outright or supplies
+      // what it asks for (a date for "when", a number for 多少); it is then introduced as the closest passages.
+      if (!extract || (decision.verdict === "borderline" && !extract.direct && !extract.supplies)) return this.notFound(req.question, handlers, retrievalMs);
       const sources = this.sourcesOf(
         extract.cited.map((i) => retrieved.chunks[i]).filter((c): c is RetrievedChunk => c !== undefined),
         query,

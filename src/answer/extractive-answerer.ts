@@ -58,6 +58,8 @@ export interface ExtractiveAnswer {
   cited: number[];
   /** False when no sentence answered outright and the answer gives the closest passages. */
   direct: boolean;
+  /** The best sentence supplies the kind of thing the question asks for (a date for "when"…; see answer-type.ts). */
+  supplies: boolean;
 }
 
 function clean(sentence: string): string {
@@ -66,6 +68,9 @@ function clean(sentence: string): string {
     .replace(/\s+/g, " ")
     .trim();
 }
+
+const CONTINUES_PREVIOUS =
+  /^(?:所以|因此|因而|故而|由此|于是|这样|这使得|这也|这是|这种|该|其|它|此外|therefore|thus|hence|so,|this|that|these|it|which)(?![a-z])/i;
 
 const CAPTION = /^(?:\d{1,3}\s+[A-Z]|(?:fig(?:ure)?|table|图|表)\s*\.?\s*\d)/i;
 
@@ -98,7 +103,7 @@ function questionUnits(plan: QueryPlan, tokenizer: Tokenizer): Unit[] {
   const units: Unit[] = written.map((spellings) => {
     const head = spellings[0] ?? "";
     const parts = /[\u3400-\u9fff]/.test(head) ? [] : plan.own.words.filter((t) => t !== head && !spellings.includes(t) && head.includes(t) && t.length >= 2);
-    const bigrams = /[\u3400-\u9fff]/.test(head) && head.length > 2 ? tokenizer.analyze(head).bigrams : [];
+    const bigrams = /[\u3400-\u9fff]/.test(head) && head.length >= 2 ? tokenizer.analyze(head).bigrams : [];
     return { spellings, parts, bigrams };
   });
   // Words the written-word rule leaves out (single characters such as 钱, numbers) still count, as themselves.
@@ -136,7 +141,7 @@ export function rankSentences(
   const present = (u: Unit, s: Sentence): number => {
     if (u.spellings.some((t) => s.words.has(t) || plan.alternatives.get(t)?.some((a) => s.words.has(a)))) return 1;
     if (u.parts.length && u.parts.some((t) => s.words.has(t))) return PART_CREDIT;
-    if (u.bigrams.length > 1) {
+    if (u.bigrams.length >= 1) {
       const n = u.bigrams.filter((b) => s.bigrams.has(b)).length;
       return n === u.bigrams.length ? 1 : (PART_CREDIT * n) / u.bigrams.length;
     }
@@ -208,6 +213,12 @@ export function extractAnswer(
   };
   // A sentence that announces a list is nothing without its items; a short one that does not supply the answer
   // usually continues in the next sentence.
+  // A sentence that draws a conclusion from, or refers back to, the one before it (所以…, 这…, "This is why…") needs it.
+  const previous = perChunk[best.chunk]?.[best.order - 1];
+  if (previous && CONTINUES_PREVIOUS.test(best.sentence.text) && previous.text.length >= 6) {
+    picked.unshift({ chunk: best.chunk, order: best.order - 1, score: 0, share: 0, sentence: previous });
+    chars += previous.text.length;
+  }
   if (announcesList(best.sentence.text)) follow(best, MAX_LIST_ITEMS);
   else if (best.sentence.text.length < 40 && !supplies(type, best.sentence.text)) follow(best, 1);
 
@@ -234,5 +245,10 @@ export function extractAnswer(
     parts.push(next && next.chunk === p.chunk ? text : `${text} [${cited.indexOf(p.chunk) + 1}]`);
   });
   const direct = best.share >= settings.directShare;
-  return { answer: parts.join(announcesList(best.sentence.text) ? "\n" : " "), cited, direct };
+  return {
+    answer: parts.join(announcesList(best.sentence.text) ? "\n" : " "),
+    cited,
+    direct,
+    supplies: type !== "other" && supplies(type, best.sentence.text),
+  };
 }

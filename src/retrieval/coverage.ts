@@ -106,17 +106,45 @@ function generalIdf(word: string): number | null {
  * characters (比有 in 「比有啥」) and are not counted. A Chinese word counts as seen when its characters occur next to
  * each other anywhere in the corpus, since documents may be cut into words differently.
  */
+/**
+ * Characters that make a Chinese word a question or quantity word rather than a concept: 几月, 谁家, 每层, 多久, 哪款.
+ * Such words are everyday language however rare jieba's table says they are.
+ */
+const FUNCTION_MORPHEME = /[几谁啥咋哪多每些么吗呢怎嘛俩仨]/u;
+
+/**
+ * Whether a Latin word is written like a name in the question: with a capital inside or after the first word
+ * ("Gemini", "DeepSeek", "what about Phi"), a digit, or a joiner. Plain lower-case English ("put", "ok",
+ * "commercially") is everyday language that a corpus of notes may simply not use; names and terms are what a short
+ * question can ask about that the notes lack.
+ */
+export function nameLikeIn(question: string): (word: string) => boolean {
+  const text = question.normalize("NFKC");
+  return (word) => {
+    if (/[\d\-_+.]/.test(word)) return true;
+    const re = new RegExp(`(?<![A-Za-z])${word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?![A-Za-z])`, "gi");
+    for (const m of text.matchAll(re)) {
+      const written = m[0];
+      const atStart = /^[\s"'“‘(（]*$/.test(text.slice(0, m.index ?? 0));
+      if (/[A-Z]/.test(written.slice(1)) || (!atStart && /[A-Z]/.test(written[0] ?? ""))) return true;
+    }
+    return false;
+  };
+}
+
 export function unseenWords(
   written: readonly string[][],
   seen: { word: (term: string) => boolean; bigram: (bigram: string) => boolean },
   glossaryTerms: ReadonlyMap<string, unknown> = new Map(),
+  nameLike: (word: string) => boolean = () => true,
 ): string[][] {
   const candidates = [...written];
   for (const term of glossaryTerms.keys()) if (!written.some(([w]) => w === term)) candidates.push([term]);
   return candidates.filter((spellings) => {
     if (spellings.some(seen.word)) return false;
     const [word = ""] = spellings;
-    if (!CJK.test(word)) return true;
+    if (!CJK.test(word)) return nameLike(word);
+    if (FUNCTION_MORPHEME.test(word)) return false;
     const general = generalIdf(word);
     if (general === null ? !glossaryTerms.has(word) : general < COMMON_WORD_IDF) return false;
     const chars = [...word];

@@ -4,7 +4,7 @@ import type { KnowledgeIndex } from "../store/knowledge-index.ts";
 import { crossLanguageExpansions } from "../text/glossary.ts";
 import { stripQueryBoilerplate } from "../text/stopwords.ts";
 import type { Analysis, Tokenizer } from "../text/tokenizer.ts";
-import { type Coverage, type Novelty, termCoverage, uncoveredWords, unseenWords, writtenWords } from "./coverage.ts";
+import { type Coverage, type Novelty, nameLikeIn, termCoverage, uncoveredWords, unseenWords, writtenWords } from "./coverage.ts";
 import { jaccard, reciprocalRankFusion } from "./fusion.ts";
 
 export interface RetrievedChunk extends ChunkRecord {
@@ -145,6 +145,7 @@ export class HybridRetriever {
       written,
       { word: (t) => index.words.idf(t) < index.words.maxIdf, bigram: (b) => index.bigrams.idf(b) < index.bigrams.maxIdf },
       plan.glossaryTerms,
+      nameLikeIn(req.query),
     );
     const equivalents = new Map([...plan.alternatives, ...plan.glossaryTerms]);
 
