@@ -9,7 +9,7 @@ const RULES: readonly [AnswerType, RegExp][] = [
   ["date", /什么时候|何时|哪一?年|哪天|几月|哪个月|日期|\bwhen\b|\bwhat year\b|\brelease date\b/i],
   ["number", /多少|多大|多长|多久|多高|几[个种代层位款倍亿万]?|规模|参数量|\bhow (?:many|much|big|large|long)\b|\bwhat (?:size|number)\b|\bcount\b/i],
   ["who", /谁|哪家|哪个(?:公司|团队|机构|组织)|哪些(?:公司|机构)|什么(?:公司|机构|团队)|出品|\bwho\b|\bwhich (?:company|lab|team|organi[sz]ation)\b/i],
-  ["reason", /为什么|为何|为啥|原因|怎么会|\bwhy\b|\breason\b/i],
+  ["reason", /为什么|为何|为啥|干嘛|干啥|何必|有啥用|有什么用|好处|原因|怎么会|\bwhy\b|\breason\b|\bwhat for\b|\bpoint of\b/i],
   ["list", /哪些|有哪|几部分|包括什么|包含什么|列出|\bwhat are the\b|\blist\b|\bwhich (?:ones|models|steps|parts)\b/i],
   ["how", /怎么|怎样|如何|咋|方法|步骤|\bhow (?:do|does|can|to|should|would)\b/i],
   ["definition", /什么是|是什么|是啥|啥是|指什么|什么意思|含义|定义|\bwhat (?:is|are|does)\b|\bdefine\b|\bmeaning of\b/i],

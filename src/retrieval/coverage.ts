@@ -106,6 +106,22 @@ function generalIdf(word: string): number | null {
  * characters (比有 in 「比有啥」) and are not counted. A Chinese word counts as seen when its characters occur next to
  * each other anywhere in the corpus, since documents may be cut into words differently.
  */
+/** An unseen lower-case English word this long is taken as a term, not everyday language (see `unseenWords`). */
+export const LONG_ENGLISH_WORD = 8;
+
+/** Crude English stems: the word without a plural, adverb, gerund or past ending (doubled consonants undone). */
+export function englishStems(word: string): string[] {
+  if (!/^[a-z]{4,}$/.test(word)) return [];
+  const out: string[] = [];
+  for (const suffix of ["es", "s", "ly", "ing", "ed", "ally"]) {
+    if (!word.endsWith(suffix) || word.length - suffix.length < 3) continue;
+    const stem = word.slice(0, -suffix.length);
+    out.push(stem, `${stem}e`);
+    if (/([b-df-hj-np-tv-z])\1$/.test(stem)) out.push(stem.slice(0, -1));
+  }
+  return out;
+}
+
 /**
  * Characters that make a Chinese word a question or quantity word rather than a concept: 几月, 谁家, 每层, 多久, 哪款.
  * Such words are everyday language however rare jieba's table says they are.
@@ -143,7 +159,11 @@ export function unseenWords(
   return candidates.filter((spellings) => {
     if (spellings.some(seen.word)) return false;
     const [word = ""] = spellings;
-    if (!CJK.test(word)) return nameLike(word);
+    // An inflection of a seen word ("LLMs", "commercially", "wrapping") is seen.
+    if (!CJK.test(word) && englishStems(word).some(seen.word)) return false;
+    // Unseen English: a name ("Gemini", "Phi-3") or a long, morphologically complex word ("overfitting",
+    // "quantization") is specific; a short plain word ("put", "ok", "bother") is everyday language.
+    if (!CJK.test(word)) return nameLike(word) || word.length >= LONG_ENGLISH_WORD;
     if (FUNCTION_MORPHEME.test(word)) return false;
     const general = generalIdf(word);
     if (general === null ? !glossaryTerms.has(word) : general < COMMON_WORD_IDF) return false;

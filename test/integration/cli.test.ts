@@ -73,7 +73,7 @@ describe("CLI: ingest, search, eval (child processes)", () => {
     const cases: [string[], RegExp][] = [
       [["search"], /Give a query/],
       [["search", "x", "-k", "0"], /-k must be a whole number/],
-      [["eval"], /--qa FILE is required/],
+      [["eval"], /--qa FILE or --answers FILE is required/],
       [["eval", "--qa", "/nonexistent.jsonl"], /Cannot read question file/],
       [["frobnicate"], /Unknown command "frobnicate"/],
       [["search", "x", "--bogus"], /Unknown option '--bogus'/],
