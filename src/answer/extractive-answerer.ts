@@ -27,7 +27,7 @@ export interface ExtractiveSettings {
   directShare: number;
 }
 
-export const DEFAULT_EXTRACTIVE: ExtractiveSettings = { maxSentences: 3, relativeScore: 0.85, maxChars: 480, directShare: 0.34 };
+export const DEFAULT_EXTRACTIVE: ExtractiveSettings = { maxSentences: 4, relativeScore: 0.85, maxChars: 480, directShare: 0.34 };
 
 /** Items taken after a sentence that announces a list. */
 const MAX_LIST_ITEMS = 8;
@@ -211,23 +211,26 @@ export function extractAnswer(
       take({ chunk: from.chunk, order: o, score: 0, share: 0, sentence: s });
     }
   };
-  // A sentence that announces a list is nothing without its items; a short one that does not supply the answer
-  // usually continues in the next sentence.
   // A sentence that draws a conclusion from, or refers back to, the one before it (所以…, 这…, "This is why…") needs it.
   const previous = perChunk[best.chunk]?.[best.order - 1];
   if (previous && CONTINUES_PREVIOUS.test(best.sentence.text) && previous.text.length >= 6) {
     picked.unshift({ chunk: best.chunk, order: best.order - 1, score: 0, share: 0, sentence: previous });
     chars += previous.text.length;
   }
+  // A sentence that announces a list is nothing without its items; a short one that does not supply the answer
+  // usually continues in the next sentence.
   if (announcesList(best.sentence.text)) follow(best, MAX_LIST_ITEMS);
   else if (best.sentence.text.length < 40 && !supplies(type, best.sentence.text)) follow(best, 1);
 
+  // Up to maxSentences - 1 more sentences that score nearly as well (list items and neighbours do not count).
+  let extra = 0;
   for (const c of candidates.slice(1)) {
-    if (picked.length >= settings.maxSentences + (picked.length > 1 ? MAX_LIST_ITEMS : 0)) break;
+    if (extra >= settings.maxSentences - 1) break;
     if (c.score < best.score * settings.relativeScore) break;
     if (isPicked(c.chunk, c.order) || chars + c.sentence.text.length > settings.maxChars) continue;
     if (picked.some((p) => jaccard(p.sentence.bigrams, c.sentence.bigrams) > 0.5)) continue;
     take(c);
+    extra++;
     if (announcesList(c.sentence.text)) follow(c, MAX_LIST_ITEMS);
   }
 
