@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,6 +21,14 @@ import { sharedDir } from "./shared-dir.ts";
  *   --split cal|held   only one half     --mode offline|llm|both (default both)     -v  list every failure
  *   --json FILE        write per-question results     --only docs-corpus,pumpkin     --data DIR (other question files)
  */
+function replaceBlock(name: string, content: string): void {
+  const path = join(root, "docs/benchmarks.md");
+  const text = readFileSync(path, "utf8");
+  const marker = new RegExp(`<!-- ${name}:start -->[\\s\\S]*<!-- ${name}:end -->`);
+  const block = `<!-- ${name}:start -->\n${content}<!-- ${name}:end -->`;
+  writeFileSync(path, marker.test(text) ? text.replace(marker, () => block) : `${text.trimEnd()}\n\n## Answers\n\n${block}\n`);
+}
+
 const { values } = parseArgs({
   options: {
     split: { type: "string" },
@@ -110,7 +118,22 @@ try {
     ];
     summary.push(...groups.filter((g) => g.score.answerable + g.score.unanswerable > 0));
   }
-  console.log(formatScores(summary));
+  const totals = formatScores(summary);
+  console.log(totals);
+  // The whole run (every corpus, both modes, both halves) goes into docs/benchmarks.md; a partial run does not.
+  if (!values.split && !values.only && values.mode === "both" && !values.data && corpora.every((c) => c.docsDir)) {
+    const perCorpus = Object.entries(all)
+      .map(([name, rows]) => `#### ${name}\n\n${formatScores(scoreBy(rows).filter((g) => !g.group.startsWith("kind ")))}\n`)
+      .join("\n");
+    const date = new Date().toISOString().slice(0, 10);
+    replaceBlock(
+      "answers",
+      `\`npm run bench:answers\` (${date}; ${Object.values(all).filter((_, i) => i % 2 === 0).reduce((n, r) => n + r.length, 0)} questions over three corpora, bench/data/user-questions; LLM mode = the loopback model that echoes its sources, so "holds the fact" there means the fact reached the model and "wrongly refused" counts questions refused before any model was asked):\n\n${totals}\n\n${perCorpus}`,
+    );
+    mkdirSync(join(root, "bench/results"), { recursive: true });
+    writeFileSync(join(root, "bench/results/answers.json"), JSON.stringify(all, null, 1));
+    console.log("\nWrote docs/benchmarks.md (answers block) and bench/results/answers.json");
+  }
   if (values.json) writeFileSync(values.json, JSON.stringify(all, null, 1));
 } finally {
   await fake.close();
