@@ -2,6 +2,7 @@ import type { LlmConfig } from "../config/config.ts";
 import { AppError } from "../errors/app-error.ts";
 import { type KnowledgeBase, toHit } from "../knowledge-base/knowledge-base.ts";
 import type { RetrievedChunk } from "../retrieval/hybrid-retriever.ts";
+import { detectAbstention, streamingMarkerFilter } from "./abstention.ts";
 import { checkCitations, streamingCitationFilter } from "./citations.ts";
 import { extractAnswer } from "./extractive-answerer.ts";
 import { dependsOnPrevious, followUpQuery, previousUserQuestion } from "./follow-up.ts";
@@ -75,9 +76,9 @@ export class AnswerService {
 
     const sources = this.sourcesOf(retrieved.chunks, query);
     handlers.onSources?.(sources);
-    const raw = await this.generate(req, retrieved.chunks, history, handlers, sources.length);
-    const { text } = checkCitations(raw, sources.length);
-    return this.response(text, true, sources, retrievalMs, performance.now() - generationStarted);
+    const { text, abstained } = await this.generate(req, retrieved.chunks, history, handlers, sources.length);
+    // The model said the sources do not hold the answer (abstention.ts): not found, and no sources to cite.
+    return this.response(text, !abstained, abstained ? [] : sources, retrievalMs, performance.now() - generationStarted);
   }
 
   /**
@@ -108,16 +109,22 @@ export class AnswerService {
     history: readonly ChatTurn[],
     handlers: AskHandlers,
     sourceCount: number,
-  ): Promise<string> {
+  ): Promise<{ text: string; abstained: boolean }> {
     const llm = this.options.llm;
     if (!llm) throw new AppError("INTERNAL", "no answer model configured");
     const where = { provider: llm.config.provider, model: llm.config.model, timeoutMs: llm.config.timeoutMs };
     const signal = this.deadline(req.signal);
     let answer = "";
-    // Streamed tokens get the same citation check as the final answer: an invented [9] never reaches a client.
+    // What the client is shown, token by token; the final answer is exactly this, on every transport.
+    let shown = "";
+    // The abstention marker is removed before anything else sees the text, so no client ever shows it; then the
+    // citation check: an invented [9] never reaches a client.
+    const markers = streamingMarkerFilter();
     const citations = streamingCitationFilter(sourceCount);
     const emit = (text: string): void => {
-      if (text) handlers.onToken?.(text);
+      if (!text) return;
+      shown += text;
+      handlers.onToken?.(text);
     };
     try {
       const stream = await llm.chains.answer({ context: formatContext(chunks), question: req.question, history }, signal);
@@ -127,18 +134,22 @@ export class AnswerService {
         if (answer.length > MAX_ANSWER_CHARS) {
           throw toUpstreamError(new SyntaxError("answer too long"), where);
         }
-        emit(citations.push(piece));
+        emit(citations.push(markers.push(piece)));
       }
       // A 200 that is not an event stream (an HTML login page, plain JSON) parses as zero events: that is a bad
       // response, not an empty answer to show as found.
       if (answer.trim() === "") throw toUpstreamError(new SyntaxError("no answer text in the stream"), where);
+      emit(citations.push(markers.flush()));
       emit(citations.flush());
     } catch (err) {
       if (req.signal?.aborted) throw err;
       if (signal.aborted) throw toUpstreamError(Object.assign(new Error("deadline"), { name: "TimeoutError" }), where);
       throw toUpstreamError(err, where);
     }
-    return answer;
+    const abstained = detectAbstention(checkCitations(answer, sourceCount).text) || shown.trim() === "";
+    // A bare marker (or nothing left once it and invalid citations are removed) still gets a sentence to read.
+    if (shown.trim() === "") emit(notFoundMessage(req.question));
+    return { text: shown, abstained };
   }
 
   /** The whole model call (all retries, the whole stream) must finish within LLM_TIMEOUT_MS. */
