@@ -76,18 +76,18 @@ export function planQuery(tokenizer: Tokenizer, query: string, settings: Pick<Re
   const known = new Set([...own.words, ...own.bigrams]);
   const words = [...own.words];
   const bigrams = [...own.bigrams];
-  const add = (list: string[], terms: readonly string[]): void => {
+  const add = (list: string[], terms: readonly string[], weight = 1): void => {
     for (const t of new Set(terms)) {
       if (known.has(t)) continue;
       known.add(t);
       list.push(t);
-      weights.set(t, settings.expansionWeight);
+      weights.set(t, settings.expansionWeight * weight);
     }
   };
   for (const e of expansions) {
     const extra = tokenizer.analyze(e.equivalents.join("\n"));
-    add(words, extra.words);
-    add(bigrams, extra.bigrams);
+    add(words, extra.words, e.weight);
+    add(bigrams, extra.bigrams, e.weight);
     // For coverage, a matched term counts as present when one of its equivalents is.
     const from = tokenizer.analyze(e.matched);
     for (const t of [...from.words, ...from.bigrams]) alternatives.set(t, [...(alternatives.get(t) ?? []), ...extra.words, ...extra.bigrams]);
