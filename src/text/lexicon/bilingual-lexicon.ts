@@ -179,7 +179,8 @@ let shared: BilingualLexicon | undefined;
 
 /**
  * The CC-CEDICT lexicon, built on first use and shared by the whole process like jieba's dictionary: it is immutable,
- * and building one per retriever would multiply the cost for nothing.
+ * and building one per retriever would multiply the cost for nothing (≈ 0.25 s, then ≈ 0.4 s for the reverse index on
+ * the first English question; ≈ 30 MB of heap).
  */
 export function cedictLexicon(): BilingualLexicon {
   shared ??= buildBilingualLexicon(parseCedict(readCedictText()), readJiebaEntries);
