@@ -64,6 +64,9 @@ export class AnswerService {
       // A borderline retrieval is answered offline only when a sentence answers the question outright or supplies
       // what it asks for (a date for "when", a number for 多少); it is then introduced as the closest passages.
       if (!extract || (decision.verdict === "borderline" && !extract.direct && !extract.supplies)) return this.notFound(req.question, handlers, retrievalMs);
+      // A question asking for a number or a date is not answered by a sentence with neither: the documents name the
+      // subject but not the figure (「Phi-3 有多少参数？」 over notes that only list Phi-3 among runnable models).
+      if (extract.wantsFigure && !extract.supplies) return this.notFound(req.question, handlers, retrievalMs);
       const sources = this.sourcesOf(
         extract.cited.map((i) => retrieved.chunks[i]).filter((c): c is RetrievedChunk => c !== undefined),
         query,

@@ -60,6 +60,8 @@ export interface ExtractiveAnswer {
   direct: boolean;
   /** The best sentence supplies the kind of thing the question asks for (a date for "when"…; see answer-type.ts). */
   supplies: boolean;
+  /** The question asks for a number or a date. */
+  wantsFigure: boolean;
 }
 
 function clean(sentence: string): string {
@@ -253,5 +255,6 @@ export function extractAnswer(
     cited,
     direct,
     supplies: type !== "other" && supplies(type, best.sentence.text),
+    wantsFigure: type === "number" || type === "date",
   };
 }
