@@ -160,6 +160,8 @@ export function writeIndex(storeDir: string, build: IndexBuild, keep: readonly s
     // checksummed and published as if complete. It is not fsynced either.
     const problem = existsSync(hnswFile) ? checkHnswFile(hnswFile, hnsw.dimensions, hnsw.count) : "was not created";
     if (problem) throw incompleteWrite(tmp, `${FILES.hnsw} ${problem}`);
+    // A small index answers by scanning its vectors: take them from the file now, not from hnswlib at the first query.
+    hnsw.loadExactVectors(hnswFile);
     syncFile(hnswFile);
     checksums[FILES.hnsw] = fileChecksum(hnswFile);
     manifest = { ...build.manifest, buildId, builtAt: new Date().toISOString(), checksums };
