@@ -6,6 +6,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { spawn } from "node:child_process";
 import autocannon from "autocannon";
+import express from "express";
 import { createApp } from "../server/create-app.ts";
 import { createLogger } from "../server/logger.ts";
 import { createAnswerService } from "../src/answer/create-answer-service.ts";
@@ -21,6 +22,9 @@ import { readSse } from "../test/helpers/sse-client.ts";
  * 1. Extractive mode over docs-corpus (temp index): autocannon drives POST /ask with a rotation of survey questions at
  *    16 connections for 15 s (ASK_BENCH_SECONDS / ASK_BENCH_CONNECTIONS override). autocannon runs in a worker thread
  *    so the load generator does not share the server's event loop — the server still gets one thread, as in production.
+ *    Right before, the same load goes to a bare Express 5 JSON route (`express.json()` and `res.json`, nothing else)
+ *    in the same process: /ask throughput is reported as a ratio to it, which a busy or slower machine moves less
+ *    than the raw figure (the target is ≥ 0.5 × bare).
  * 2. LLM mode against the fake OpenAI-compatible upstream with a fixed first-token delay: the time until an HTTP client
  *    of POST /ask sees its first SSE `token` event, minus that delay, is what the app adds (retrieval, prompt, LangChain,
  *    the SDK, SSE framing). A client talking to the fake directly is measured too, as the floor of loopback + timers.
@@ -33,7 +37,7 @@ const CONNECTIONS = Number(process.env.ASK_BENCH_CONNECTIONS ?? 16);
 const SINGLE_SECONDS = Number(process.env.ASK_BENCH_SINGLE_SECONDS ?? 5);
 const TTFT_RUNS = Number(process.env.ASK_BENCH_TTFT_RUNS ?? 30);
 const FIRST_TOKEN_DELAY_MS = 200;
-const TARGETS = { p50Ms: 10, p99Ms: 50, ttftOverheadMs: 20 };
+const TARGETS = { p50Ms: 10, p99Ms: 50, ttftOverheadMs: 20, bareRatio: 0.5 };
 
 /** The first ten survey questions of the abstention set: Chinese and English, all answerable from docs-corpus. */
 const QUESTIONS: string[] = readFileSync(join(root, "bench/data/on-topic-survey.jsonl"), "utf8")
@@ -63,6 +67,26 @@ async function listen(config: AppConfig, kb: KnowledgeBase): Promise<{ url: stri
   const logger = createLogger("warn");
   const llm = config.llm ? { provider: config.llm.provider, model: config.llm.model } : null;
   const app = createApp({ config, kb, logger, answers, llm });
+  const server: Server = await new Promise((ok) => {
+    const s = app.listen(0, "127.0.0.1", () => ok(s));
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((ok) => {
+        server.closeAllConnections();
+        server.close(() => ok());
+      }),
+  };
+}
+
+/** The floor: a bare Express 5 JSON route on loopback, parsing the same bodies and answering a small JSON object. */
+async function listenBare(): Promise<{ url: string; close: () => Promise<void> }> {
+  const app = express();
+  app.post("/bare", express.json(), (req, res) => {
+    res.json({ ok: true, question: (req.body as { question?: unknown }).question });
+  });
   const server: Server = await new Promise((ok) => {
     const s = app.listen(0, "127.0.0.1", () => ok(s));
   });
@@ -121,6 +145,7 @@ async function askJson(url: string, question: string): Promise<{ status: number;
 const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
 const ms = (x: number) => x.toFixed(1);
 const round1 = (x: number) => Math.round(x * 10) / 10;
+const round2 = (x: number) => Math.round(x * 100) / 100;
 
 try {
   // ---- 1. extractive load ----
@@ -145,6 +170,11 @@ try {
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ question }),
   }));
+  const bare = await listenBare();
+  const bareRequests = requests.map((r) => ({ ...r, path: "/bare" }));
+  await autocannon({ url: bare.url, connections: 1, amount: 200, workers: 1, requests: bareRequests }); // warm-up
+  const bareLoad = await autocannon({ url: bare.url, connections: CONNECTIONS, duration: SECONDS, workers: 1, requests: bareRequests });
+  await bare.close();
   const load = await autocannon({ url: server.url, connections: CONNECTIONS, duration: SECONDS, workers: 1, requests });
   // One connection: the per-request service time with no queueing, to read the 16-connection figures against.
   const single = await autocannon({ url: server.url, connections: 1, duration: SINGLE_SECONDS, workers: 1, requests });
@@ -239,6 +269,12 @@ try {
       timeouts: load.timeouts,
       non2xx: load.non2xx,
     },
+    bare: {
+      requestsPerSecond: bareLoad.requests.average,
+      latencyMs: { p50: bareLoad.latency.p50, p99: bareLoad.latency.p99 },
+      errors: bareLoad.errors + bareLoad.timeouts + bareLoad.non2xx,
+    },
+    askOverBare: round2(load.requests.average / bareLoad.requests.average),
     webConcurrency2: {
       requests: clusterLoad.requests.total,
       requestsPerSecond: clusterLoad.requests.average,
@@ -265,17 +301,21 @@ try {
   const t = result.ttft;
   const s1 = result.singleConnection;
   const w2 = result.webConcurrency2;
+  const b = result.bare;
   const ok = (pass: boolean) => (pass ? "✓" : "✗");
   const table = [
     `## /ask benchmark (${result.date})`,
     "",
     "Command: `npm run bench:ask` (2-core machine; app, load generator and fake upstream in one process, loopback only).",
     `Load: extractive mode over docs-corpus (${ingest.files} files, ${ingest.chunks} chunks), POST /ask rotating ${l.questions} survey questions (${l.found} answered, the rest refused), ${l.connections} connections for ${l.seconds} s with autocannon (in a worker thread).`,
+    "Bare: the same load, just before, to a bare Express 5 route in the same process (`app.post('/bare', express.json(), (req, res) => res.json({ ok: true, question }))`): what this machine gives any Express JSON endpoint.",
     `TTFT: LLM mode against the fake OpenAI-compatible upstream sending its first token ${t.firstTokenDelayMs} ms after the request; ${t.runs} sequential streaming requests; overhead = first SSE \`token\` event seen by the HTTP client − ${t.firstTokenDelayMs} ms.`,
     "",
     "| measure | value | target | |",
     "| --- | --- | --- | --- |",
+    `| bare Express 5 JSON route: throughput, latency p50 / p99, errors | ${b.requestsPerSecond.toFixed(0)} req/s, ${b.latencyMs.p50} / ${b.latencyMs.p99} ms, ${b.errors} | | |`,
     `| /ask throughput | ${l.requestsPerSecond.toFixed(0)} req/s (${l.requests} requests) | | |`,
+    `| /ask throughput ÷ bare | ${result.askOverBare.toFixed(2)} × | ≥ ${TARGETS.bareRatio} × | ${ok(result.askOverBare >= TARGETS.bareRatio)} |`,
     `| /ask latency p50 | ${l.latencyMs.p50} ms | ≤ ${TARGETS.p50Ms} ms | ${ok(l.latencyMs.p50 <= TARGETS.p50Ms)} |`,
     `| /ask latency p90 | ${l.latencyMs.p90} ms | | |`,
     `| /ask latency p99 | ${l.latencyMs.p99} ms | ≤ ${TARGETS.p99Ms} ms | ${ok(l.latencyMs.p99 <= TARGETS.p99Ms)} |`,
