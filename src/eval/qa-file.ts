@@ -37,17 +37,21 @@ export function parseQaFile(text: string, name = "question file"): QaItem[] {
   return items;
 }
 
-export function readQaFile(path: string): QaItem[] {
-  let text: string;
+/** A question file's text, or QA_FILE_INVALID saying why it cannot be read. */
+export function readQuestionFileText(path: string): string {
   try {
-    text = readFileSync(path, "utf8");
+    return readFileSync(path, "utf8");
   } catch (err) {
     throw new AppError("QA_FILE_INVALID", `Cannot read question file ${path}: ${(err as Error).message}`, { status: 400 });
   }
-  return parseQaFile(text, path);
 }
 
-const squash = (s: string): string => s.normalize("NFKC").toLowerCase().replace(/\s+/g, "");
+export function readQaFile(path: string): QaItem[] {
+  return parseQaFile(readQuestionFileText(path), path);
+}
+
+/** Comparison form for expected strings: NFKC, lower case, no white space. */
+export const squash = (s: string): string => s.normalize("NFKC").toLowerCase().replace(/\s+/g, "");
 
 export function isHit(item: QaItem, chunk: { source: string; page?: number; text: string }): boolean {
   if (item.page !== undefined && chunk.page !== item.page) return false;

@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { AppError } from "../errors/app-error.ts";
+import { readQuestionFileText, squash } from "./qa-file.ts";
 
 /**
  * A user-style question set (bench/data/user-questions/FORMAT.md): one JSON object per line. Answerable questions name
@@ -60,17 +60,10 @@ export function parseQuestionSet(text: string, name = "question set"): EvalQuest
 }
 
 export function readQuestionSet(path: string): EvalQuestion[] {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    throw new AppError("QA_FILE_INVALID", `Cannot read question file ${path}: ${(err as Error).message}`, { status: 400 });
-  }
-  return parseQuestionSet(text, path);
+  return parseQuestionSet(readQuestionFileText(path), path);
 }
 
-/** Comparison form: NFKC, lower case, no white space (the eval's only normalisation). */
-export const squash = (s: string): string => s.normalize("NFKC").toLowerCase().replace(/\s+/g, "");
+export { squash };
 
 /** Every required element is in the text (an inner list: any one of its alternatives). */
 export function holdsAll(text: string, needles: readonly (string | readonly string[])[]): boolean {

@@ -1,4 +1,5 @@
 import { idf as jiebaIdfTable } from "@node-rs/jieba/dict.js";
+import { baseFormCandidates } from "../text/lexicon/english-stem.ts";
 
 /**
  * How much of the question a chunk covers, from the query's own terms (not expansions):
@@ -98,29 +99,8 @@ function generalIdf(word: string): number | null {
   return value;
 }
 
-/**
- * The question's specific words that the corpus has never seen in any spelling: its written words (see `writtenWords`)
- * plus the Chinese glossary terms found in it (思维链, which the word cut splits into 思维 + 链). Specific: a Latin term,
- * or a Chinese word that is not common in general Chinese (COMMON_WORD_IDF) and is either listed in jieba's reference
- * table or a glossary term. Words jieba assembled on the fly and that its table does not list are usually everyday
- * characters (比有 in 「比有啥」) and are not counted. A Chinese word counts as seen when its characters occur next to
- * each other anywhere in the corpus, since documents may be cut into words differently.
- */
 /** An unseen lower-case English word this long is taken as a term, not everyday language (see `unseenWords`). */
 export const LONG_ENGLISH_WORD = 8;
-
-/** Crude English stems: the word without a plural, adverb, gerund or past ending (doubled consonants undone). */
-export function englishStems(word: string): string[] {
-  if (!/^[a-z]{4,}$/.test(word)) return [];
-  const out: string[] = [];
-  for (const suffix of ["es", "s", "ly", "ing", "ed", "ally"]) {
-    if (!word.endsWith(suffix) || word.length - suffix.length < 3) continue;
-    const stem = word.slice(0, -suffix.length);
-    out.push(stem, `${stem}e`);
-    if (/([b-df-hj-np-tv-z])\1$/.test(stem)) out.push(stem.slice(0, -1));
-  }
-  return out;
-}
 
 /**
  * Characters that make a Chinese word a question or quantity word rather than a concept: 几月, 谁家, 每层, 多久, 哪款.
@@ -148,6 +128,14 @@ export function nameLikeIn(question: string): (word: string) => boolean {
   };
 }
 
+/**
+ * The question's specific words that the corpus has never seen in any spelling: its written words (see `writtenWords`)
+ * plus the Chinese glossary terms found in it (思维链, which the word cut splits into 思维 + 链). Specific: a Latin term,
+ * or a Chinese word that is not common in general Chinese (COMMON_WORD_IDF) and is either listed in jieba's reference
+ * table or a glossary term. Words jieba assembled on the fly and that its table does not list are usually everyday
+ * characters (比有 in 「比有啥」) and are not counted. A Chinese word counts as seen when its characters occur next to
+ * each other anywhere in the corpus, since documents may be cut into words differently.
+ */
 export function unseenWords(
   written: readonly string[][],
   seen: { word: (term: string) => boolean; bigram: (bigram: string) => boolean },
@@ -160,7 +148,7 @@ export function unseenWords(
     if (spellings.some(seen.word)) return false;
     const [word = ""] = spellings;
     // An inflection of a seen word ("LLMs", "commercially", "wrapping") is seen.
-    if (!CJK.test(word) && englishStems(word).some(seen.word)) return false;
+    if (!CJK.test(word) && baseFormCandidates(word).some(seen.word)) return false;
     // Unseen English: a name ("Gemini", "Phi-3") or a long, morphologically complex word ("overfitting",
     // "quantization") is specific; a short plain word ("put", "ok", "bother") is everyday language.
     if (!CJK.test(word)) return nameLike(word) || word.length >= LONG_ENGLISH_WORD;

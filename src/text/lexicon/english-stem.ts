@@ -103,3 +103,20 @@ export function surfaceForms(gloss: string, isVerb: boolean): string[] {
   const plural = /(s|x|ch|sh|z)$/.test(last) ? `${last}es` : /[^aeiou]y$/.test(last) ? `${last.slice(0, -1)}ies` : `${last}s`;
   return [gloss, words.length > 1 ? `${words[0]} ${plural}` : plural];
 }
+
+/**
+ * The base forms an inflected word may come from, as real words to look up in an index of surface words ("LLMs" →
+ * "llm", "commercially" → "commercial", "wrapping" → "wrap"): the opposite direction of `surfaceForms`. Unlike
+ * `englishStem` these are spellings, not keys, so several guesses are returned and a wrong one simply matches nothing.
+ */
+export function baseFormCandidates(word: string): string[] {
+  if (!/^[a-z]{4,}$/.test(word)) return [];
+  const out: string[] = [];
+  for (const suffix of ["es", "s", "ly", "ing", "ed", "ally"]) {
+    if (!word.endsWith(suffix) || word.length - suffix.length < 3) continue;
+    const stem = word.slice(0, -suffix.length);
+    out.push(stem, `${stem}e`);
+    if (/([b-df-hj-np-tv-z])\1$/.test(stem)) out.push(stem.slice(0, -1));
+  }
+  return out;
+}
