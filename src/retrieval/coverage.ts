@@ -100,7 +100,7 @@ function generalIdf(word: string): number | null {
 }
 
 /** An unseen lower-case English word this long is taken as a term, not everyday language (see `unseenWords`). */
-export const LONG_ENGLISH_WORD = 8;
+export const LONG_ENGLISH_WORD = 6;
 
 /**
  * Characters that make a Chinese word a question or quantity word rather than a concept: 几月, 谁家, 每层, 多久, 哪款.
@@ -150,7 +150,7 @@ export function unseenWords(
     // An inflection of a seen word ("LLMs", "commercially", "wrapping") is seen.
     if (!CJK.test(word) && baseFormCandidates(word).some(seen.word)) return false;
     // Unseen English: a name ("Gemini", "Phi-3") or a long, morphologically complex word ("overfitting",
-    // "quantization") is specific; a short plain word ("put", "ok", "bother") is everyday language.
+    // "quantization", "warmup") is specific; a short plain word ("put", "ok") is everyday language.
     if (!CJK.test(word)) return nameLike(word) || word.length >= LONG_ENGLISH_WORD;
     if (FUNCTION_MORPHEME.test(word)) return false;
     const general = generalIdf(word);

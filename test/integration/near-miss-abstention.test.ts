@@ -112,9 +112,7 @@ describe("the question sets as a whole (the bench's figures, with no slack)", ()
   });
   it("near-miss survey questions refused", async () => {
     const all = [...nearMiss.calibration, ...nearMiss.heldOut].map((q) => q.question);
-    // 43/48 since plain lower-case English words of under 8 letters count as everyday language (coverage.ts): that
-    // lets "Is Mistral 7B ok to use commercially?" be answered and lets "…learning rate warmup…" through.
-    expect(all.length - (await answered(all))).toBeGreaterThanOrEqual(43);
+    expect(all.length - (await answered(all))).toBeGreaterThanOrEqual(44);
   });
   it("off-topic questions refused", async () => {
     expect(await answered(offTopic)).toBe(0);
